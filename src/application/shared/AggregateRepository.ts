@@ -1,0 +1,109 @@
+import type { DomainEvent } from '../events/eventCodec';
+import { decodeEvent, encodeEvent } from '../events/eventCodec';
+import type { Clock } from '../ports/Clock';
+import type { EventStore, JsonObject, NewEvent } from '../ports/EventStore';
+import { WrongExpectedRevisionError } from '../ports/EventStore';
+import type { IdGenerator } from '../ports/IdGenerator';
+import { ConcurrencyConflictError, PreconditionFailedError } from './applicationErrors';
+import type { CommandContext } from './CommandContext';
+
+export type Aggregate<S, E extends DomainEvent, C> = {
+  readonly initialState: S;
+  readonly evolve: (state: S, event: E) => S;
+  readonly decide: (command: C, state: S) => E[];
+};
+
+export type LoadedAggregate<S> = {
+  readonly state: S;
+  /** Revision of the stream's last event; undefined when the stream does not exist. */
+  readonly revision: bigint | undefined;
+};
+
+export type CommandResult<S, E> = LoadedAggregate<S> & {
+  readonly events: readonly E[];
+  /** Global position of the last appended event; undefined when the command appended nothing. */
+  readonly position: bigint | undefined;
+};
+
+/** How many times a command is decided again on fresh state after losing a race to another writer. */
+export const MAX_CONFLICT_RETRIES = 5;
+
+/**
+ * The one command path: read the stream, fold it, decide, append with the revision read as the
+ * expected revision. A lost race is retried on fresh state unless the client sent `If-Match`,
+ * in which case it becomes a precondition failure.
+ */
+export class AggregateRepository {
+  constructor(
+    private readonly eventStore: EventStore,
+    private readonly idGenerator: IdGenerator,
+    private readonly clock: Clock,
+  ) {}
+
+  async load<S, E extends DomainEvent, C>(aggregate: Aggregate<S, E, C>, streamId: string): Promise<LoadedAggregate<S>> {
+    const recorded = await this.eventStore.readStream(streamId);
+    let state = aggregate.initialState;
+    for (const event of recorded) {
+      const decoded = decodeEvent(event.type, event.data);
+      if (decoded !== undefined) state = aggregate.evolve(state, decoded as E);
+    }
+    return { state, revision: recorded.at(-1)?.revision };
+  }
+
+  async execute<S, E extends DomainEvent, C>(
+    aggregate: Aggregate<S, E, C>,
+    streamId: string,
+    command: C,
+    context: CommandContext,
+  ): Promise<CommandResult<S, E>> {
+    for (let attempt = 1; ; attempt++) {
+      const { state, revision } = await this.load(aggregate, streamId);
+      const { expectedRevision } = context;
+      if (expectedRevision !== undefined && revision !== undefined && revision !== expectedRevision) {
+        throw new PreconditionFailedError(
+          `If-Match expects revision ${expectedRevision} but ${streamId} is at revision ${revision}`,
+        );
+      }
+
+      const events = aggregate.decide(command, state);
+      if (events.length === 0) return { state, revision, events, position: undefined };
+
+      try {
+        const appended = await this.eventStore.appendToStream(
+          streamId,
+          events.map((event) => this.toNewEvent(event, context)),
+          revision ?? 'no_stream',
+        );
+        const newState = events.reduce(aggregate.evolve, state);
+        return { state: newState, revision: appended.nextExpectedRevision, events, position: appended.position };
+      } catch (error) {
+        if (!(error instanceof WrongExpectedRevisionError)) throw error;
+        if (expectedRevision !== undefined) {
+          throw new PreconditionFailedError(`${streamId} changed after revision ${expectedRevision}`);
+        }
+        if (attempt > MAX_CONFLICT_RETRIES) {
+          throw new ConcurrencyConflictError(`${streamId} kept changing during ${attempt} attempts; retry the request`);
+        }
+      }
+    }
+  }
+
+  toNewEvent(event: DomainEvent, context: CommandContext): NewEvent {
+    const { type, data } = encodeEvent(event);
+    return this.newEvent(type, data, context);
+  }
+
+  /** Wraps stored event data with the metadata every event carries; also used for helper streams. */
+  newEvent(type: string, data: JsonObject, context: CommandContext): NewEvent {
+    return {
+      id: this.idGenerator.newId(),
+      type,
+      data,
+      metadata: {
+        correlation_id: context.correlationId,
+        causation_id: context.causationId,
+        occurred_at: this.clock.now(),
+      },
+    };
+  }
+}

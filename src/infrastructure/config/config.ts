@@ -1,0 +1,116 @@
+import Joi from 'joi';
+
+/** Settings read from environment variables; the only place that reads `process.env`. */
+export type Config = {
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  readonly eventStoreConnectionString: string | undefined;
+  readonly mongoDbUri: string | undefined;
+  readonly rabbitMqUrl: string;
+  readonly logLevel: string;
+  readonly bcryptCost: number;
+  readonly readYourWritesTimeoutMs: number;
+  readonly retryInitialDelayMs: number;
+  readonly retryMaxDelayMs: number;
+  readonly shutdownGraceMs: number;
+};
+
+type Setting = { readonly variable: string; readonly key: keyof Config; readonly description: string; readonly schema: Joi.Schema };
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Every setting with its variable, description and default; the README's table mirrors it. */
+export const SETTINGS: readonly Setting[] = [
+  { variable: 'PORT', key: 'port', description: 'HTTP port', schema: Joi.number().integer().min(0).max(65535).default(3000) },
+  { variable: 'HOST', key: 'host', description: 'HTTP listen address', schema: Joi.string().default('0.0.0.0') },
+  {
+    variable: 'DATA_DIR',
+    key: 'dataDir',
+    description: 'folder of the embedded event store',
+    schema: Joi.string().default('./data'),
+  },
+  {
+    variable: 'EVENTSTORE_CONNECTION_STRING',
+    key: 'eventStoreConnectionString',
+    description: 'EventStoreDB connection string; unset means the embedded store',
+    schema: Joi.string().pattern(/^esdb(\+discover)?:\/\//).message('must start with esdb:// or esdb+discover://'),
+  },
+  {
+    variable: 'MONGODB_URI',
+    key: 'mongoDbUri',
+    description: 'MongoDB connection string; unset means in-memory read models',
+    schema: Joi.string().pattern(/^mongodb(\+srv)?:\/\//).message('must start with mongodb:// or mongodb+srv://'),
+  },
+  {
+    variable: 'RABBITMQ_URL',
+    key: 'rabbitMqUrl',
+    description: 'RabbitMQ URL',
+    schema: Joi.string().pattern(/^amqps?:\/\//).message('must start with amqp:// or amqps://').default('amqp://guest:guest@127.0.0.1:5672'),
+  },
+  { variable: 'LOG_LEVEL', key: 'logLevel', description: 'pino log level', schema: Joi.string().valid(...LOG_LEVELS).default('info') },
+  {
+    variable: 'BCRYPT_COST',
+    key: 'bcryptCost',
+    description: 'bcrypt cost factor (log2 of rounds)',
+    schema: Joi.number().integer().min(4).max(15).default(10),
+  },
+  {
+    variable: 'READ_YOUR_WRITES_TIMEOUT_MS',
+    key: 'readYourWritesTimeoutMs',
+    description: 'how long a command waits for the projector before answering, in ms',
+    schema: Joi.number().integer().min(0).max(60_000).default(5000),
+  },
+  {
+    variable: 'RETRY_INITIAL_DELAY_MS',
+    key: 'retryInitialDelayMs',
+    description: 'first delay of the projector and relay retries, in ms',
+    schema: Joi.number().integer().min(1).max(60_000).default(200),
+  },
+  {
+    variable: 'RETRY_MAX_DELAY_MS',
+    key: 'retryMaxDelayMs',
+    description: 'maximum delay of the projector and relay retries, in ms',
+    schema: Joi.number().integer().min(1).max(300_000).default(5000),
+  },
+  {
+    variable: 'SHUTDOWN_GRACE_MS',
+    key: 'shutdownGraceMs',
+    description: 'time allowed for a graceful shutdown on SIGTERM, in ms',
+    schema: Joi.number().integer().min(0).max(300_000).default(10_000),
+  },
+];
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates the settings; throws `ConfigError` listing every invalid variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+  const values: Record<string, unknown> = {};
+
+  for (const { variable, key, description, schema } of SETTINGS) {
+    const raw = env[variable];
+    const input = raw === undefined || raw.trim() === '' ? undefined : raw.trim();
+    const result = schema.validate(input, { convert: true }) as Joi.ValidationResult<unknown>;
+    if (result.error !== undefined) {
+      const { error } = result;
+      const shown = isSecret(variable) ? '(value hidden)' : JSON.stringify(raw);
+      problems.push(`${variable} ${error.message.replace(/^"value" /, '')} (got ${shown}; ${description})`);
+      continue;
+    }
+    values[key] = result.value;
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return values as Config;
+}
+
+/** Connection strings may embed passwords, so their values never appear in messages. */
+function isSecret(variable: string): boolean {
+  return /URL|URI|CONNECTION_STRING/.test(variable);
+}

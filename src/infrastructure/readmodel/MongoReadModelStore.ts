@@ -1,0 +1,313 @@
+import { MongoClient } from 'mongodb';
+import type { AnyBulkWriteOperation, Collection, Db } from 'mongodb';
+
+import type { Logger } from '../../application/ports/Logger';
+import type {
+  CollectionName,
+  OrderView,
+  ReadModelStore,
+  ViewChange,
+  ViewRecord,
+  ViewsByCollection,
+} from '../../application/ports/ReadModelStore';
+import { bulkWriteErrors, isDuplicateKeyError, toReadModelError } from './mongoErrors';
+
+export type MongoReadModelStoreOptions = {
+  readonly logger: Logger;
+  /** Database holding the read models. Default: the database in the URI path, else `shopstream`. */
+  readonly databaseName?: string;
+  /** How long an operation waits for a reachable server before it fails, in ms. Default: 5000. */
+  readonly serverSelectionTimeoutMS?: number;
+};
+
+/** A read model document: `_id` is the resource id, the other view fields sit at the top level. */
+export type ViewDocument = {
+  _id: number;
+  revision: number;
+  deleted: boolean;
+  [field: string]: unknown;
+};
+
+type CheckpointDocument = {
+  _id: string;
+  /** Zero-padded to 20 digits, so string order equals numeric order for every 64-bit position. */
+  position: string;
+  updated_at: Date;
+};
+
+export const READ_MODEL_COLLECTIONS = ['users', 'products', 'orders'] as const satisfies readonly CollectionName[];
+export const CHECKPOINTS_COLLECTION = 'checkpoints';
+export const PROJECTOR_CHECKPOINT_ID = 'projector';
+export const ORDERS_BY_CUSTOMER_INDEX = 'customer_id_1__id_1';
+
+/**
+ * The fields written to and read from each collection. Anything else on a view object is
+ * dropped on write and on read, so a stray field (a password hash, say) never reaches MongoDB
+ * or an HTTP response. `id` is not listed because it is stored as `_id`.
+ */
+const VIEW_FIELDS: { readonly [C in CollectionName]: readonly Exclude<keyof ViewsByCollection[C], 'id'>[] } = {
+  users: ['email', 'username', 'created_at', 'updated_at'],
+  products: ['name', 'description', 'price', 'quantity', 'shop_id', 'category_id', 'created_at', 'updated_at'],
+  orders: ['customer_id', 'total_amount', 'status', 'created_at', 'updated_at'],
+};
+
+const POSITION_DIGITS = 20;
+const MAX_POSITION = 2n ** 64n - 1n;
+const DEFAULT_DATABASE_NAME = 'shopstream';
+const DEFAULT_SERVER_SELECTION_TIMEOUT_MS = 5000;
+
+/**
+ * Read models in MongoDB (or FerretDB 1.24): collections `users`, `products` and `orders`,
+ * and the projector checkpoint in `checkpoints`. It uses no transactions because FerretDB 1.x
+ * has none. Each write is guarded by stream revision instead, so replays and a second
+ * projector cannot move a document backwards.
+ */
+export class MongoReadModelStore implements ReadModelStore {
+  private constructor(
+    private readonly client: MongoClient,
+    private readonly db: Db,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Connects, creates the indexes, and returns the store.
+   * @throws ReadModelUnavailableError when no server answers within `serverSelectionTimeoutMS`.
+   */
+  static async connect(uri: string, options: MongoReadModelStoreOptions): Promise<MongoReadModelStore> {
+    const client = new MongoClient(uri, {
+      serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? DEFAULT_SERVER_SELECTION_TIMEOUT_MS,
+      ignoreUndefined: true,
+    });
+    const db = client.db(options.databaseName ?? databaseNameFromUri(uri));
+    const logger = options.logger.child({ component: 'MongoReadModelStore', database: db.databaseName });
+
+    try {
+      await client.connect();
+      await ensureIndexes(db);
+    } catch (error) {
+      await client.close().catch(() => undefined);
+      throw toReadModelError(error, 'connect');
+    }
+
+    logger.info({}, 'read model store connected');
+    return new MongoReadModelStore(client, db, logger);
+  }
+
+  /** The connected database, for adapters that keep their documents beside the read models. */
+  get database(): Db {
+    return this.db;
+  }
+
+  async get<C extends CollectionName>(collection: C, id: number): Promise<ViewRecord<C> | undefined> {
+    try {
+      const document = await this.collection(collection).findOne({ _id: id });
+      return document === null ? undefined : toRecord(collection, document);
+    } catch (error) {
+      throw toReadModelError(error, `get ${collection}`);
+    }
+  }
+
+  async listOrdersByCustomer(customerId: number): Promise<OrderView[]> {
+    try {
+      const documents = await this.collection('orders')
+        .find({ customer_id: customerId })
+        .sort({ _id: 1 })
+        .toArray();
+      return documents.map((document) => toRecord('orders', document).view);
+    } catch (error) {
+      throw toReadModelError(error, 'list orders by customer');
+    }
+  }
+
+  async applyChanges(changes: readonly ViewChange[], checkpoint: bigint): Promise<void> {
+    const position = encodePosition(checkpoint);
+    const changesByCollection = groupNewestChanges(changes);
+
+    try {
+      await Promise.all(
+        READ_MODEL_COLLECTIONS.map((collection) => this.writeRecords(collection, changesByCollection[collection])),
+      );
+      await this.storeCheckpoint(position);
+    } catch (error) {
+      throw toReadModelError(error, 'apply changes');
+    }
+  }
+
+  async getCheckpoint(): Promise<bigint | undefined> {
+    try {
+      const document = await this.checkpoints().findOne({ _id: PROJECTOR_CHECKPOINT_ID });
+      return document === null ? undefined : BigInt(document.position);
+    } catch (error) {
+      throw toReadModelError(error, 'get checkpoint');
+    }
+  }
+
+  async clear(): Promise<void> {
+    try {
+      // deleteMany rather than drop keeps the indexes in place for the rebuild.
+      await Promise.all(READ_MODEL_COLLECTIONS.map((collection) => this.collection(collection).deleteMany({})));
+      await this.checkpoints().deleteOne({ _id: PROJECTOR_CHECKPOINT_ID });
+    } catch (error) {
+      throw toReadModelError(error, 'clear');
+    }
+    this.logger.info({}, 'read models cleared');
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+    this.logger.info({}, 'read model store closed');
+  }
+
+  /**
+   * Upserts each record when the stored revision is lower or no document exists. An upsert
+   * whose filter misses because the stored revision is the same or newer tries an insert,
+   * which fails with a duplicate key. That is the expected "already applied" outcome.
+   * Two writers may also race to insert the same new document, so every duplicate key is
+   * retried once as a plain guarded update, which then either applies the newer revision or
+   * matches nothing.
+   */
+  private async writeRecords(collection: CollectionName, records: readonly ViewRecord[]): Promise<void> {
+    if (records.length === 0) {
+      return;
+    }
+
+    const upserts = records.map((record) => guardedUpdate(collection, record, true));
+    const duplicates = await this.bulkWriteExpectingDuplicates(collection, upserts);
+    if (duplicates.length === 0) {
+      return;
+    }
+
+    this.logger.debug({ collection, count: duplicates.length }, 'retrying duplicate-key upserts as updates');
+    const updates = duplicates.map((index) => guardedUpdate(collection, records[index] as ViewRecord, false));
+    await this.collection(collection).bulkWrite(updates, { ordered: false });
+  }
+
+  /** Runs an unordered bulk write and returns the indexes of the operations that hit a duplicate key. */
+  private async bulkWriteExpectingDuplicates(
+    collection: CollectionName,
+    operations: AnyBulkWriteOperation<ViewDocument>[],
+  ): Promise<number[]> {
+    try {
+      await this.collection(collection).bulkWrite(operations, { ordered: false });
+      return [];
+    } catch (error) {
+      const writeErrors = bulkWriteErrors(error);
+      if (writeErrors === undefined || writeErrors.others.length > 0) {
+        throw error;
+      }
+      return writeErrors.duplicateKeys.map((writeError) => writeError.index);
+    }
+  }
+
+  /**
+   * Moves the checkpoint forward only. When the stored position is the same or higher, the
+   * filter misses, the upsert tries an insert and fails with a duplicate key, which means
+   * there is nothing to do.
+   */
+  private async storeCheckpoint(position: string): Promise<void> {
+    try {
+      await this.checkpoints().updateOne(
+        { _id: PROJECTOR_CHECKPOINT_ID, position: { $lt: position } },
+        { $set: { position, updated_at: new Date() } },
+        { upsert: true },
+      );
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) {
+        throw error;
+      }
+    }
+  }
+
+  private collection(collection: CollectionName): Collection<ViewDocument> {
+    return this.db.collection<ViewDocument>(collection);
+  }
+
+  private checkpoints(): Collection<CheckpointDocument> {
+    return this.db.collection<CheckpointDocument>(CHECKPOINTS_COLLECTION);
+  }
+}
+
+async function ensureIndexes(db: Db): Promise<void> {
+  // customer_id first for the filter, _id second so the index also serves "oldest first".
+  await db
+    .collection<ViewDocument>('orders')
+    .createIndex({ customer_id: 1, _id: 1 }, { name: ORDERS_BY_CUSTOMER_INDEX });
+}
+
+function guardedUpdate(
+  collection: CollectionName,
+  record: ViewRecord,
+  upsert: boolean,
+): AnyBulkWriteOperation<ViewDocument> {
+  return {
+    updateOne: {
+      filter: { _id: record.id, revision: { $lt: record.revision } },
+      update: { $set: toDocumentFields(collection, record) },
+      upsert,
+    },
+  };
+}
+
+function toDocumentFields(collection: CollectionName, record: ViewRecord): Record<string, unknown> {
+  const view = record.view as unknown as Record<string, unknown>;
+  const fields: Record<string, unknown> = {};
+  for (const field of VIEW_FIELDS[collection]) {
+    fields[field] = view[field];
+  }
+  fields.revision = record.revision;
+  fields.deleted = record.deleted;
+  return fields;
+}
+
+function toRecord<C extends CollectionName>(collection: C, document: ViewDocument): ViewRecord<C> {
+  const fields: readonly string[] = VIEW_FIELDS[collection];
+  const view: Record<string, unknown> = { id: document._id };
+  for (const field of fields) {
+    view[field] = document[field];
+  }
+  return {
+    id: document._id,
+    revision: document.revision,
+    deleted: document.deleted,
+    view: view as ViewsByCollection[C],
+  };
+}
+
+/**
+ * Keeps only the highest revision of each resource, grouped by collection. An unordered bulk
+ * write may run its operations in any order, and the guard would discard the older ones anyway.
+ */
+function groupNewestChanges(changes: readonly ViewChange[]): Record<CollectionName, ViewRecord[]> {
+  const newest: Record<CollectionName, Map<number, ViewRecord>> = {
+    users: new Map(),
+    products: new Map(),
+    orders: new Map(),
+  };
+  for (const { collection, record } of changes) {
+    const current = newest[collection].get(record.id);
+    if (current === undefined || record.revision > current.revision) {
+      newest[collection].set(record.id, record);
+    }
+  }
+  return {
+    users: [...newest.users.values()],
+    products: [...newest.products.values()],
+    orders: [...newest.orders.values()],
+  };
+}
+
+/** Encodes a 64-bit unsigned position as a fixed-width decimal string, never as a JS number. */
+function encodePosition(position: bigint): string {
+  if (position < 0n || position > MAX_POSITION) {
+    throw new RangeError(`checkpoint ${position} is outside the 64-bit unsigned range`);
+  }
+  return position.toString().padStart(POSITION_DIGITS, '0');
+}
+
+/** Returns the database named in the URI path, or `shopstream` when the path is empty. */
+export function databaseNameFromUri(uri: string): string {
+  // The driver parses the same path when it connects; here only the name is needed.
+  const match = /^mongodb(?:\+srv)?:\/\/[^/]*\/([^?]+)/.exec(uri);
+  const name = match?.[1] === undefined ? '' : decodeURIComponent(match[1]);
+  return name === '' ? DEFAULT_DATABASE_NAME : name;
+}

@@ -1,0 +1,59 @@
+import { Router } from 'express';
+import type { OrderService } from '../../../application/orders/OrderService';
+import type { QueryService } from '../../../application/queries/QueryService';
+import type { OrderStatus } from '../../../domain/order/orderStatus';
+import { parseMoney } from '../../../domain/shared/money';
+import { methodNotAllowed } from '../middleware';
+import { awaitProjection, commandContext, setETag, type WriteSupport } from '../routeSupport';
+import { parseIdParam, schemas, validateBody } from '../validation';
+
+export function orderRoutes(orders: OrderService, queries: QueryService, support: WriteSupport): Router {
+  const router = Router();
+
+  router.post('/orders', async (request, response) => {
+    const body = validateBody<{ customer_id: number; total_amount: number }>(schemas.createOrder, request.body);
+    const totalAmount = parseMoney(body.total_amount);
+    if (!totalAmount.ok) throw new Error(`total_amount passed validation but does not parse: ${totalAmount.reason}`);
+
+    const result = await orders.create(
+      { customerId: body.customer_id, totalAmount: totalAmount.money },
+      commandContext(request, support.ids),
+    );
+    await awaitProjection(request, result, support);
+
+    setETag(response, result.revision);
+    response.status(201).location(`/orders/${result.id}`).json({ status: 'order created', id: result.id });
+  });
+  router.all('/orders', methodNotAllowed(['POST']));
+
+  router.get('/orders/user/:customer_id', async (request, response) => {
+    const customerId = parseIdParam('customer_id', request.params.customer_id);
+
+    response.json(await queries.listOrdersOfCustomer(customerId));
+  });
+  router.all('/orders/user/:customer_id', methodNotAllowed(['GET']));
+
+  router.get('/orders/:order_id', async (request, response) => {
+    const orderId = parseIdParam('order_id', request.params.order_id);
+
+    const record = await queries.get('orders', orderId);
+
+    setETag(response, record.revision);
+    response.json(record.view);
+  });
+  router.all('/orders/:order_id', methodNotAllowed(['GET']));
+
+  router.put('/orders/:order_id/status', async (request, response) => {
+    const orderId = parseIdParam('order_id', request.params.order_id);
+    const body = validateBody<{ status: OrderStatus }>(schemas.changeOrderStatus, request.body);
+
+    const result = await orders.changeStatus(orderId, body.status, commandContext(request, support.ids));
+    await awaitProjection(request, result, support);
+
+    setETag(response, result.revision);
+    response.json({ status: 'order status updated' });
+  });
+  router.all('/orders/:order_id/status', methodNotAllowed(['PUT']));
+
+  return router;
+}

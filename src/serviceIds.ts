@@ -1,0 +1,22 @@
+/** Service ids of the inversify container: one symbol per port or service, all in this file. */
+export const SERVICE_IDS = {
+  Config: Symbol.for('Config'),
+  Logger: Symbol.for('Logger'),
+  Clock: Symbol.for('Clock'),
+  IdGenerator: Symbol.for('IdGenerator'),
+  EventStore: Symbol.for('EventStore'),
+  ReadModelStore: Symbol.for('ReadModelStore'),
+  MessagePublisher: Symbol.for('MessagePublisher'),
+  PasswordHasher: Symbol.for('PasswordHasher'),
+  AggregateRepository: Symbol.for('AggregateRepository'),
+  IdAllocator: Symbol.for('IdAllocator'),
+  UniqueValueRegistry: Symbol.for('UniqueValueRegistry'),
+  UserService: Symbol.for('UserService'),
+  ProductService: Symbol.for('ProductService'),
+  OrderService: Symbol.for('OrderService'),
+  QueryService: Symbol.for('QueryService'),
+  ProjectionProgress: Symbol.for('ProjectionProgress'),
+  Projector: Symbol.for('Projector'),
+  OutboxRelay: Symbol.for('OutboxRelay'),
+  HealthService: Symbol.for('HealthService'),
+} as const;
