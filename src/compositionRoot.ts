@@ -19,6 +19,7 @@ import { IdAllocator } from './application/shared/IdAllocator';
 import { UniqueValueRegistry } from './application/users/UniqueValueRegistry';
 import { UserService } from './application/users/UserService';
 import type { Config } from './infrastructure/config/config';
+import { EsdbEventStore } from './infrastructure/eventstore/EsdbEventStore';
 import { SqliteEventStore } from './infrastructure/eventstore/SqliteEventStore';
 import { RabbitMqPublisher } from './infrastructure/messaging/RabbitMqPublisher';
 import { InMemoryReadModelStore } from './infrastructure/readmodel/InMemoryReadModelStore';
@@ -53,10 +54,8 @@ export async function openAdapters(config: Config, logger: Logger): Promise<Adap
 }
 
 function openEventStore(config: Config, logger: Logger): Promise<EventStore> {
-  if (config.eventStoreConnectionString !== undefined) {
-    // TODO: select the EventStoreDB adapter here once it exists; until then the setting is rejected.
-    return Promise.reject(new Error('EVENTSTORE_CONNECTION_STRING is not supported by this build yet; unset it to use the embedded store'));
-  }
+  const { eventStoreConnectionString: connectionString } = config;
+  if (connectionString !== undefined) return Promise.resolve(new EsdbEventStore({ connectionString, logger }));
   return Promise.resolve(SqliteEventStore.open(path.join(config.dataDir, 'events.sqlite'), logger));
 }
 

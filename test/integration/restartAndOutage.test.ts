@@ -1,21 +1,25 @@
 import { NEW_ORDERS_QUEUE, ORDER_UPDATES_QUEUE } from '../../src/infrastructure/messaging/RabbitMqPublisher';
 import { amqpUrl, collectMessages, createTestVhost, describeWithRabbitMq, RABBITMQ_PORT, type TestVhost } from '../support/rabbitMq';
 import { startTcpProxy, type TcpProxy } from '../support/tcpProxy';
-import { removeDataDir, startTestApp, waitUntil, type TestApp } from '../support/testApp';
+import { testBackends, type BackendInstance } from '../support/backends';
+import { makeDataDir, removeDataDir, startTestApp, waitUntil, type TestApp } from '../support/testApp';
 
-describeWithRabbitMq('restart and broker outage', () => {
+for (const backend of testBackends()) describeWithRabbitMq(`restart and broker outage on ${backend.name}`, () => {
   let vhost: TestVhost;
+  let servers: BackendInstance;
+  let dataDir: string;
   const started: TestApp[] = [];
 
   beforeEach(async () => {
     vhost = await createTestVhost();
+    dataDir = makeDataDir();
+    servers = await backend.setUp(dataDir);
   });
 
   afterEach(async () => {
-    for (const app of started.splice(0)) {
-      await app.stop();
-      removeDataDir(app.dataDir);
-    }
+    for (const app of started.splice(0)) await app.stop();
+    await servers.tearDown();
+    removeDataDir(dataDir);
     await vhost.remove();
   });
 
@@ -23,7 +27,7 @@ describeWithRabbitMq('restart and broker outage', () => {
     const newOrders = await collectMessages(vhost.url, NEW_ORDERS_QUEUE);
     const orderUpdates = await collectMessages(vhost.url, ORDER_UPDATES_QUEUE);
     try {
-      const first = await startTestApp({ rabbitMqUrl: vhost.url });
+      const first = await startTestApp({ rabbitMqUrl: vhost.url, dataDir, env: servers.env });
       const user = await first.request('POST', '/users/', { email: 'keep@example.com', username: 'keeper', password: 'password1' });
       const product = await first.request('POST', '/products/', {
         name: 'Lamp',
@@ -44,7 +48,7 @@ describeWithRabbitMq('restart and broker outage', () => {
       };
       await first.stop();
 
-      const second = await startTestApp({ rabbitMqUrl: vhost.url, dataDir: first.dataDir });
+      const second = await startTestApp({ rabbitMqUrl: vhost.url, dataDir, env: servers.env });
       started.push(second);
 
       expect((await second.request('GET', `/users/${user.body.id}`)).body).toEqual(before.user);
@@ -78,7 +82,7 @@ describeWithRabbitMq('restart and broker outage', () => {
     const newOrders = await collectMessages(vhost.url, NEW_ORDERS_QUEUE);
     try {
       proxy = await startTcpProxy({ targetHost: '127.0.0.1', targetPort: RABBITMQ_PORT });
-      const app = await startTestApp({ rabbitMqUrl: amqpUrl(vhost.vhost, proxy.port) });
+      const app = await startTestApp({ rabbitMqUrl: amqpUrl(vhost.vhost, proxy.port), dataDir, env: servers.env });
       started.push(app);
       const customer = await app.request('POST', '/users/', { email: 'outage@example.com', username: 'outage', password: 'password1' });
 

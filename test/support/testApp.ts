@@ -36,7 +36,7 @@ export type TestAppOptions = {
 
 /** Starts shopstream in this process on an ephemeral port with an embedded store in a temporary folder. */
 export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
-  const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'shopstream-test-'));
+  const dataDir = options.dataDir ?? makeDataDir();
   const config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
@@ -88,7 +88,12 @@ export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
   };
 }
 
-/** Removes a temporary data folder made by `startTestApp`. */
+/** Makes a temporary data folder for one app (and its restarts). */
+export function makeDataDir(): string {
+  return mkdtempSync(path.join(tmpdir(), 'shopstream-test-'));
+}
+
+/** Removes a temporary data folder made by `makeDataDir` or `startTestApp`. */
 export function removeDataDir(dataDir: string): void {
   rmSync(dataDir, { recursive: true, force: true });
 }

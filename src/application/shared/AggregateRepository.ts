@@ -58,12 +58,8 @@ export class AggregateRepository {
   ): Promise<CommandResult<S, E>> {
     for (let attempt = 1; ; attempt++) {
       const { state, revision } = await this.load(aggregate, streamId);
+      assertExpectedRevision(streamId, revision, context);
       const { expectedRevision } = context;
-      if (expectedRevision !== undefined && revision !== undefined && revision !== expectedRevision) {
-        throw new PreconditionFailedError(
-          `If-Match expects revision ${expectedRevision} but ${streamId} is at revision ${revision}`,
-        );
-      }
 
       const events = aggregate.decide(command, state);
       if (events.length === 0) return { state, revision, events, position: undefined };
@@ -106,4 +102,14 @@ export class AggregateRepository {
       },
     };
   }
+}
+
+/**
+ * Throws `PreconditionFailedError` when the client's `If-Match` revision is not the stream's
+ * revision. A stream that does not exist passes, so that `decide` reports it as not found.
+ */
+export function assertExpectedRevision(streamId: string, revision: bigint | undefined, context: CommandContext): void {
+  const { expectedRevision } = context;
+  if (expectedRevision === undefined || revision === undefined || revision === expectedRevision) return;
+  throw new PreconditionFailedError(`If-Match expects revision ${expectedRevision} but ${streamId} is at revision ${revision}`);
 }

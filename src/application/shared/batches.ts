@@ -7,13 +7,13 @@ const NOTHING_READY = Symbol('nothing ready');
  */
 export async function* readBatches<T>(source: AsyncIterable<T>, maxSize: number): AsyncGenerator<T[]> {
   const iterator = source[Symbol.asyncIterator]();
-  let pending = iterator.next();
+  let pending = nextResult(iterator);
 
   for (;;) {
     const first = await pending;
     if (first.done === true) return;
     const batch = [first.value];
-    pending = iterator.next();
+    pending = nextResult(iterator);
 
     while (batch.length < maxSize) {
       const next = await Promise.race([pending, nextMacrotask()]);
@@ -23,10 +23,22 @@ export async function* readBatches<T>(source: AsyncIterable<T>, maxSize: number)
         return;
       }
       batch.push(next.value);
-      pending = iterator.next();
+      pending = nextResult(iterator);
     }
     yield batch;
   }
+}
+
+/**
+ * Starts the next read and marks its rejection as handled. The read stays outstanding while the
+ * consumer handles a batch, or after the consumer stops early, and a failure in that window
+ * would otherwise be an unhandled rejection that ends the process. Awaiting the returned
+ * promise still throws the error.
+ */
+function nextResult<T>(iterator: AsyncIterator<T>): Promise<IteratorResult<T>> {
+  const result = iterator.next();
+  result.catch(() => undefined);
+  return result;
 }
 
 function nextMacrotask(): Promise<typeof NOTHING_READY> {

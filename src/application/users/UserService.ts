@@ -3,7 +3,7 @@ import { uniquenessKey } from '../../domain/user/userState';
 import type { Clock } from '../ports/Clock';
 import type { Logger } from '../ports/Logger';
 import type { PasswordHasher } from '../ports/PasswordHasher';
-import type { AggregateRepository } from '../shared/AggregateRepository';
+import { assertExpectedRevision, type AggregateRepository } from '../shared/AggregateRepository';
 import { userAggregate } from '../shared/aggregates';
 import type { CommandContext } from '../shared/CommandContext';
 import type { IdAllocator } from '../shared/IdAllocator';
@@ -53,7 +53,8 @@ export class UserService {
 
   async update(userId: number, input: UpdateUserInput, context: CommandContext): Promise<WriteResult> {
     const streamId = userStreamName(userId);
-    const { state } = await this.repository.load(userAggregate, streamId);
+    const { state, revision } = await this.repository.load(userAggregate, streamId);
+    assertExpectedRevision(streamId, revision, context);
     const changing: Partial<Record<UniqueField, string>> = {};
     if (state.status === 'active') {
       if (input.email !== undefined && uniquenessKey(input.email) !== uniquenessKey(state.email)) changing.email = input.email;

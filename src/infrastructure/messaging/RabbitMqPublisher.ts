@@ -93,7 +93,15 @@ export class RabbitMqPublisher implements MessagePublisher {
       return;
     }
 
-    const session = await this.ensureSession();
+    let session: BrokerSession;
+    try {
+      session = await this.ensureSession();
+    } catch (error) {
+      const messageIds = messages.map((message) => message.messageId);
+      this.log.warn({ err: error, messageIds, messageCount: messages.length }, 'RabbitMQ publish failed before sending');
+      throw new Error(`RabbitMQ publish of ${messages.length} messages failed: ${toError(error).message}`, { cause: error });
+    }
+
     const confirmedIndexes = new Set<number>();
     try {
       await settleFirst(
@@ -156,11 +164,13 @@ export class RabbitMqPublisher implements MessagePublisher {
     try {
       session = await withTimeout(attempt, this.connectTimeoutMs, `connecting to RabbitMQ timed out after ${this.connectTimeoutMs} ms`);
     } catch (error) {
-      // A connection that opens after the timeout must still be closed, or it stays open unused.
-      void attempt.then(
-        (late) => late.close('connect timed out'),
-        (lateError: unknown) => this.log.debug({ err: lateError }, 'RabbitMQ connect attempt failed after its timeout'),
-      );
+      if (error instanceof TimeoutError) {
+        // A connection that opens after the timeout must still be closed, or it stays open unused.
+        void attempt.then(
+          (late) => late.close('connect timed out'),
+          (lateError: unknown) => this.log.debug({ err: lateError }, 'RabbitMQ connect attempt failed after its timeout'),
+        );
+      }
       this.log.warn({ err: error }, 'failed to connect to RabbitMQ');
       throw error;
     }
@@ -220,6 +230,13 @@ export function redactUrl(url: string): string {
     parsed.password = '***';
   }
   return parsed.toString();
+}
+
+class TimeoutError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TimeoutError';
+  }
 }
 
 class MessageNackedError extends Error {
@@ -419,7 +436,7 @@ function toPublishOptions(message: OutgoingMessage): Options.Publish {
 function settleFirst<T>(work: Promise<T>, session: BrokerSession, timeoutMs: number, timeoutMessage: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let stopWatching = (): void => undefined;
-    const timer = setTimeout(() => finish(() => reject(new Error(timeoutMessage))), timeoutMs);
+    const timer = setTimeout(() => finish(() => reject(new TimeoutError(timeoutMessage))), timeoutMs);
     const finish = (settle: () => void): void => {
       clearTimeout(timer);
       stopWatching();
@@ -436,7 +453,7 @@ function settleFirst<T>(work: Promise<T>, session: BrokerSession, timeoutMs: num
 
 function withTimeout<T>(work: Promise<T>, timeoutMs: number, timeoutMessage: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(timeoutMessage)), timeoutMs);
+    const timer = setTimeout(() => reject(new TimeoutError(timeoutMessage)), timeoutMs);
     work.then(
       (value) => {
         clearTimeout(timer);

@@ -6,14 +6,11 @@ import type { QueryService } from '../../application/queries/QueryService';
 import type { UserService } from '../../application/users/UserService';
 import { errorHandler } from './errorHandler';
 import { HttpError } from './httpErrors';
-import { JSON_MEDIA_TYPES, methodNotAllowed, requestContext, requireJsonContentType } from './middleware';
+import { methodNotAllowed, requestContext } from './middleware';
 import type { WriteSupport } from './routeSupport';
 import { orderRoutes } from './routes/orderRoutes';
 import { productRoutes } from './routes/productRoutes';
 import { userRoutes } from './routes/userRoutes';
-
-/** Largest accepted request body; a product description of 5000 four-byte characters fits. */
-export const BODY_LIMIT_BYTES = 64 * 1024;
 
 export type HttpDependencies = WriteSupport & {
   readonly users: UserService;
@@ -31,8 +28,6 @@ export function createApp(dependencies: HttpDependencies): Express {
   app.set('etag', false);
 
   app.use(requestContext(logger, ids));
-  app.use(requireJsonContentType);
-  app.use(express.json({ limit: BODY_LIMIT_BYTES, type: JSON_MEDIA_TYPES, strict: false }));
 
   app.get('/health/live', (_request, response) => {
     response.json({ status: 'ok' });

@@ -1,10 +1,10 @@
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from '../../application/ports/Logger';
 import type { IdGenerator } from '../../application/ports/IdGenerator';
 import { HttpError } from './httpErrors';
 
 /** Media types accepted as JSON bodies. */
-export const JSON_MEDIA_TYPES = ['application/json', 'application/*+json'];
+const JSON_MEDIA_TYPES = ['application/json', 'application/*+json'];
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -34,18 +34,22 @@ export function requestContext(logger: Logger, ids: IdGenerator): RequestHandler
   };
 }
 
-/** Rejects a body-carrying request whose `Content-Type` is not JSON, before the body is read. */
-export const requireJsonContentType: RequestHandler = (request, _response, next) => {
-  if (request.method !== 'POST' && request.method !== 'PUT' && request.method !== 'PATCH') return next();
-  if (typeof request.is(JSON_MEDIA_TYPES) === 'string') return next();
-  next(
-    new HttpError(
-      415,
-      'unsupported_media_type',
-      `Content-Type must be application/json (got ${JSON.stringify(request.get('content-type') ?? '')})`,
-    ),
-  );
-};
+/**
+ * Reads a JSON body for a route that takes one: a non-JSON `Content-Type` is a 415 before the
+ * body is read, and the body may be at most `limitBytes`. Mounted per route, so a wrong method
+ * or path answers 405 or 404 whatever its body.
+ */
+export function jsonBody(limitBytes: number): RequestHandler {
+  const parse = express.json({ limit: limitBytes, type: JSON_MEDIA_TYPES, strict: false });
+  return (request, response, next) => {
+    if (typeof request.is(JSON_MEDIA_TYPES) === 'string') {
+      parse(request, response, next);
+      return;
+    }
+    const received = JSON.stringify(request.get('content-type') ?? '');
+    next(new HttpError(415, 'unsupported_media_type', `Content-Type must be application/json (got ${received})`));
+  };
+}
 
 /** Answers a known path whose method has no route: 405 with `Allow`, or 204 with `Allow` for OPTIONS. */
 export function methodNotAllowed(allowed: readonly string[]): RequestHandler {

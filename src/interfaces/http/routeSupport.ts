@@ -6,6 +6,9 @@ import type { CommandContext } from '../../application/shared/CommandContext';
 import type { WriteResult } from '../../application/shared/WriteResult';
 import { HttpError } from './httpErrors';
 
+/** Largest accepted request body; a product description of 5000 four-byte characters fits. */
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
 export type WriteSupport = {
   readonly ids: IdGenerator;
   readonly projection: ProjectionWaiter;

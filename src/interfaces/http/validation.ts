@@ -80,8 +80,8 @@ export function validateBody<T>(schema: Joi.ObjectSchema, body: unknown): T {
 }
 
 /** Parses a path id; it must be a positive integer no larger than 2^53 - 1. */
-export function parseIdParam(name: string, raw: string | undefined): number {
-  const id = raw !== undefined && /^[1-9][0-9]{0,15}$/.test(raw) ? Number(raw) : Number.NaN;
+export function parseIdParam(name: string, raw: string | string[] | undefined): number {
+  const id = typeof raw === 'string' && /^[1-9][0-9]{0,15}$/.test(raw) ? Number(raw) : Number.NaN;
   if (!Number.isSafeInteger(id)) {
     throw validationError([{ field: name, message: `${name} must be a positive integer (got ${JSON.stringify(raw)})` }]);
   }

@@ -1,17 +1,22 @@
 import { createTestVhost, describeWithRabbitMq, type TestVhost } from '../../support/rabbitMq';
-import { removeDataDir, startTestApp, type TestApp } from '../../support/testApp';
+import { testBackends, type BackendInstance } from '../../support/backends';
+import { makeDataDir, removeDataDir, startTestApp, type TestApp } from '../../support/testApp';
 
-describeWithRabbitMq('consistency over HTTP', () => {
+for (const backend of testBackends()) describeWithRabbitMq(`consistency on ${backend.name}`, () => {
   let vhost: TestVhost;
+  let servers: BackendInstance;
   let app: TestApp;
 
   beforeAll(async () => {
     vhost = await createTestVhost();
-    app = await startTestApp({ rabbitMqUrl: vhost.url });
+    const dataDir = makeDataDir();
+    servers = await backend.setUp(dataDir);
+    app = await startTestApp({ rabbitMqUrl: vhost.url, dataDir, env: servers.env });
   });
 
   afterAll(async () => {
     await app?.stop();
+    await servers?.tearDown();
     await vhost?.remove();
     if (app !== undefined) removeDataDir(app.dataDir);
   });

@@ -1,12 +1,14 @@
 import { NEW_ORDERS_QUEUE, ORDER_UPDATES_QUEUE } from '../../../src/infrastructure/messaging/RabbitMqPublisher';
 import { collectMessages, createTestVhost, describeWithRabbitMq, type MessageCollector, type TestVhost } from '../../support/rabbitMq';
-import { removeDataDir, startTestApp, waitUntil, type TestApp } from '../../support/testApp';
+import { testBackends, type BackendInstance } from '../../support/backends';
+import { makeDataDir, removeDataDir, startTestApp, waitUntil, type TestApp } from '../../support/testApp';
 
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
-describeWithRabbitMq('specification examples', () => {
+for (const backend of testBackends()) describeWithRabbitMq(`specification examples on ${backend.name}`, () => {
   let vhost: TestVhost;
   let app: TestApp;
+  let servers: BackendInstance;
   let newOrders: MessageCollector;
   let orderUpdates: MessageCollector;
 
@@ -14,11 +16,14 @@ describeWithRabbitMq('specification examples', () => {
     vhost = await createTestVhost();
     newOrders = await collectMessages(vhost.url, NEW_ORDERS_QUEUE);
     orderUpdates = await collectMessages(vhost.url, ORDER_UPDATES_QUEUE);
-    app = await startTestApp({ rabbitMqUrl: vhost.url });
+    const dataDir = makeDataDir();
+    servers = await backend.setUp(dataDir);
+    app = await startTestApp({ rabbitMqUrl: vhost.url, dataDir, env: servers.env });
   });
 
   afterAll(async () => {
     await app?.stop();
+    await servers?.tearDown();
     await newOrders?.close();
     await orderUpdates?.close();
     await vhost?.remove();

@@ -3,14 +3,14 @@ import type { OrderService } from '../../../application/orders/OrderService';
 import type { QueryService } from '../../../application/queries/QueryService';
 import type { OrderStatus } from '../../../domain/order/orderStatus';
 import { parseMoney } from '../../../domain/shared/money';
-import { methodNotAllowed } from '../middleware';
-import { awaitProjection, commandContext, setETag, type WriteSupport } from '../routeSupport';
+import { jsonBody, methodNotAllowed } from '../middleware';
+import { awaitProjection, BODY_LIMIT_BYTES, commandContext, setETag, type WriteSupport } from '../routeSupport';
 import { parseIdParam, schemas, validateBody } from '../validation';
 
 export function orderRoutes(orders: OrderService, queries: QueryService, support: WriteSupport): Router {
   const router = Router();
 
-  router.post('/orders', async (request, response) => {
+  router.post('/orders', jsonBody(BODY_LIMIT_BYTES), async (request, response) => {
     const body = validateBody<{ customer_id: number; total_amount: number }>(schemas.createOrder, request.body);
     const totalAmount = parseMoney(body.total_amount);
     if (!totalAmount.ok) throw new Error(`total_amount passed validation but does not parse: ${totalAmount.reason}`);
@@ -43,7 +43,7 @@ export function orderRoutes(orders: OrderService, queries: QueryService, support
   });
   router.all('/orders/:order_id', methodNotAllowed(['GET']));
 
-  router.put('/orders/:order_id/status', async (request, response) => {
+  router.put('/orders/:order_id/status', jsonBody(BODY_LIMIT_BYTES), async (request, response) => {
     const orderId = parseIdParam('order_id', request.params.order_id);
     const body = validateBody<{ status: OrderStatus }>(schemas.changeOrderStatus, request.body);
 

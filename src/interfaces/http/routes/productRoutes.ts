@@ -3,8 +3,8 @@ import type { ProductService } from '../../../application/products/ProductServic
 import type { QueryService } from '../../../application/queries/QueryService';
 import type { ProductFields } from '../../../domain/product/productEvents';
 import { parseMoney } from '../../../domain/shared/money';
-import { methodNotAllowed } from '../middleware';
-import { awaitProjection, commandContext, setETag, type WriteSupport } from '../routeSupport';
+import { jsonBody, methodNotAllowed } from '../middleware';
+import { awaitProjection, BODY_LIMIT_BYTES, commandContext, setETag, type WriteSupport } from '../routeSupport';
 import { parseIdParam, schemas, validateBody } from '../validation';
 
 type ProductBody = {
@@ -19,7 +19,7 @@ type ProductBody = {
 export function productRoutes(products: ProductService, queries: QueryService, support: WriteSupport): Router {
   const router = Router();
 
-  router.post('/products', async (request, response) => {
+  router.post('/products', jsonBody(BODY_LIMIT_BYTES), async (request, response) => {
     const body = validateBody<ProductBody>(schemas.createProduct, request.body);
 
     const result = await products.create(toProductFields(body) as ProductFields, commandContext(request, support.ids));
@@ -39,7 +39,7 @@ export function productRoutes(products: ProductService, queries: QueryService, s
     response.json(record.view);
   });
 
-  router.put('/products/:product_id', async (request, response) => {
+  router.put('/products/:product_id', jsonBody(BODY_LIMIT_BYTES), async (request, response) => {
     const productId = parseIdParam('product_id', request.params.product_id);
     const body = validateBody<Partial<ProductBody>>(schemas.updateProduct, request.body);
 

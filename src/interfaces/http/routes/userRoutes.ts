@@ -1,14 +1,14 @@
 import { Router } from 'express';
 import type { QueryService } from '../../../application/queries/QueryService';
 import type { RegisterUserInput, UpdateUserInput, UserService } from '../../../application/users/UserService';
-import { methodNotAllowed } from '../middleware';
-import { awaitProjection, commandContext, setETag, type WriteSupport } from '../routeSupport';
+import { jsonBody, methodNotAllowed } from '../middleware';
+import { awaitProjection, BODY_LIMIT_BYTES, commandContext, setETag, type WriteSupport } from '../routeSupport';
 import { parseIdParam, schemas, validateBody } from '../validation';
 
 export function userRoutes(users: UserService, queries: QueryService, support: WriteSupport): Router {
   const router = Router();
 
-  router.post('/users', async (request, response) => {
+  router.post('/users', jsonBody(BODY_LIMIT_BYTES), async (request, response) => {
     const input = validateBody<RegisterUserInput>(schemas.createUser, request.body);
 
     const result = await users.register(input, commandContext(request, support.ids));
@@ -28,7 +28,7 @@ export function userRoutes(users: UserService, queries: QueryService, support: W
     response.json({ status: 'success', data: record.view });
   });
 
-  router.put('/users/:user_id', async (request, response) => {
+  router.put('/users/:user_id', jsonBody(BODY_LIMIT_BYTES), async (request, response) => {
     const userId = parseIdParam('user_id', request.params.user_id);
     const input = validateBody<UpdateUserInput>(schemas.updateUser, request.body);
 
