@@ -100,14 +100,38 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (result.error !== undefined) {
       const { error } = result;
       const shown = isSecret(variable) ? '(value hidden)' : JSON.stringify(raw);
-      problems.push(`${variable} ${error.message.replace(/^"value" /, '')} (got ${shown}; ${description})`);
+      const range = describeNumberRange(schema);
+      const accepted = range === undefined ? '' : `; accepted: ${range}`;
+      problems.push(`${variable} ${error.message.replace(/^"value" /, '')} (got ${shown}${accepted}; ${description})`);
       continue;
     }
     values[key] = result.value;
   }
 
+  const { retryInitialDelayMs, retryMaxDelayMs } = values as Partial<Config>;
+  if (retryInitialDelayMs !== undefined && retryMaxDelayMs !== undefined && retryInitialDelayMs > retryMaxDelayMs) {
+    problems.push(
+      `RETRY_INITIAL_DELAY_MS (${retryInitialDelayMs}) must not be greater than RETRY_MAX_DELAY_MS (${retryMaxDelayMs})`,
+    );
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
   return values as Config;
+}
+
+/** States a numeric setting's accepted range, e.g. "an integer from 0 to 65535"; undefined for other settings. */
+function describeNumberRange(schema: Joi.Schema): string | undefined {
+  const { type, rules = [] } = schema.describe() as { type?: string; rules?: { name: string; args?: { limit?: number } }[] };
+  if (type !== 'number') return undefined;
+
+  const limit = (name: string): number | undefined => rules.find((rule) => rule.name === name)?.args?.limit;
+  const kind = rules.some((rule) => rule.name === 'integer') ? 'an integer' : 'a number';
+  const min = limit('min');
+  const max = limit('max');
+  if (min !== undefined && max !== undefined) return `${kind} from ${min} to ${max}`;
+  if (min !== undefined) return `${kind} of at least ${min}`;
+  if (max !== undefined) return `${kind} of at most ${max}`;
+  return kind;
 }
 
 /** Connection strings may embed passwords, so their values never appear in messages. */

@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler } from 'express';
-import { EventStoreUnavailableError } from '../../application/ports/EventStore';
+import { EventStoreUnavailableError, WrongExpectedRevisionError } from '../../application/ports/EventStore';
 import { ReadModelUnavailableError } from '../../application/ports/ReadModelStore';
 import { ApplicationError } from '../../application/shared/applicationErrors';
 import { DomainError } from '../../domain/shared/errors';
@@ -36,7 +36,9 @@ function describe(error: unknown): { status: number; body: ErrorBody; headers: R
   if (error instanceof HttpError) {
     return { status: error.status, body: errorBody(error.code, error.message, error.details), headers: { ...error.headers } };
   }
-  if (error instanceof DomainError || error instanceof ApplicationError) {
+  // The command path turns version conflicts into ConcurrencyConflictError; one that escapes
+  // another path still means "retry on fresh state", not a server fault.
+  if (error instanceof DomainError || error instanceof ApplicationError || error instanceof WrongExpectedRevisionError) {
     const status = ERROR_STATUS[error.code] ?? 500;
     const details = error instanceof ApplicationError ? error.details : undefined;
     return { status, body: errorBody(error.code, error.message, details), headers: {} };
