@@ -2,13 +2,13 @@ import { connect as connectAmqp } from 'amqplib';
 import type { ChannelModel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import type { Logger } from '../../application/ports/Logger';
 import type { MessagePublisher, OutgoingMessage } from '../../application/ports/MessagePublisher';
+import { ORDER_CREATED_ROUTING_KEY, ORDER_STATUS_CHANGED_ROUTING_KEY } from '../../application/outbox/orderMessages';
 
 /** Durable topic exchange that carries every order message. */
 export const ORDERS_EXCHANGE = 'orders';
 export const NEW_ORDERS_QUEUE = 'new_orders';
 export const ORDER_UPDATES_QUEUE = 'order_updates';
-export const ORDER_CREATED_ROUTING_KEY = 'order.created';
-export const ORDER_STATUS_CHANGED_ROUTING_KEY = 'order.status_changed';
+export { ORDER_CREATED_ROUTING_KEY, ORDER_STATUS_CHANGED_ROUTING_KEY };
 
 /** Durable queues bound to {@link ORDERS_EXCHANGE}, each with its routing key. */
 export const ORDER_QUEUE_BINDINGS: readonly { readonly queue: string; readonly routingKey: string }[] = [
