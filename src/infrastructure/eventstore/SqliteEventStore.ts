@@ -12,7 +12,6 @@ import type {
   AppendResult,
   EventStore,
   ExpectedRevision,
-  JsonObject,
   NewEvent,
   ReadAllOptions,
   ReadStreamOptions,
@@ -20,6 +19,13 @@ import type {
   SubscribeToAllOptions,
 } from '../../application/ports/EventStore';
 import type { Logger } from '../../application/ports/Logger';
+
+import { SqliteAllSubscription } from './SqliteAllSubscription';
+import { closedError, errorMessage, isDuplicateEventId, isFileSystemError, isUnavailableError, toStoreError } from './sqliteErrors';
+import { serializeEvent, toRecordedEvent } from './sqliteRows';
+import type { EventRow, SerializedEvent } from './sqliteRows';
+import { configureDurability, createSchema, prepareFilteredPageRead, prepareStatements } from './sqliteSchema';
+import type { Statements } from './sqliteSchema';
 
 export type SqliteEventStoreOptions = {
   /** How long a statement waits for another connection's lock before failing, in ms. Default 5000. */
@@ -277,88 +283,6 @@ export class DuplicateEventIdError extends Error {
   }
 }
 
-/**
- * A catch-up subscription over the events table. It reads one page at a time, and reads the
- * next only when the consumer has taken every event of the current one. When a page comes back
- * empty it waits for an append through this store or for the poll timer, then reads again.
- */
-class SqliteAllSubscription implements AllSubscription {
-  private readonly iterator: AsyncGenerator<RecordedEvent, void, undefined>;
-  private wakeUp: (() => void) | undefined;
-  private closed = false;
-
-  constructor(
-    private lastPosition: bigint,
-    private readonly pollIntervalMs: number,
-    private readonly readPageAfter: (position: bigint) => RecordedEvent[],
-    private readonly onEnd: (subscription: SqliteAllSubscription) => void,
-  ) {
-    this.iterator = this.deliver();
-  }
-
-  /** Returns the subscription's single iterator, so every call shares one position. */
-  [Symbol.asyncIterator](): AsyncGenerator<RecordedEvent, void, undefined> {
-    return this.iterator;
-  }
-
-  notifyAppended(): void {
-    const wakeUp = this.wakeUp;
-    this.wakeUp = undefined;
-    wakeUp?.();
-  }
-
-  close(): Promise<void> {
-    if (!this.closed) {
-      this.closed = true;
-      this.onEnd(this);
-      this.notifyAppended();
-    }
-    return Promise.resolve();
-  }
-
-  private async *deliver(): AsyncGenerator<RecordedEvent, void, undefined> {
-    try {
-      while (!this.closed) {
-        const page = this.readPageAfter(this.lastPosition);
-        if (page.length === 0) {
-          await this.waitForAppend();
-          continue;
-        }
-
-        for (const event of page) {
-          if (this.closed) return;
-          this.lastPosition = event.position;
-          yield event;
-        }
-      }
-    } finally {
-      this.closed = true;
-      this.onEnd(this);
-    }
-  }
-
-  // No append through this store can land between the empty read and this wait, because reads and
-  // commits are synchronous and notifyAppended runs after the commit. The timer finds other processes' appends.
-  private waitForAppend(): Promise<void> {
-    return new Promise((resolve) => {
-      const wake = (): void => {
-        clearTimeout(timer);
-        this.wakeUp = undefined;
-        resolve();
-      };
-      const timer = setTimeout(wake, this.pollIntervalMs);
-      this.wakeUp = wake;
-    });
-  }
-}
-
-type SerializedEvent = {
-  readonly eventId: string;
-  readonly type: string;
-  readonly data: string;
-  readonly metadata: string;
-};
-
 type AppendRequest = {
   readonly streamId: string;
   readonly events: readonly SerializedEvent[];
@@ -369,135 +293,7 @@ type AppendRequest = {
 
 type AppendOutcome = { readonly ok: true; readonly result: AppendResult } | { readonly ok: false; readonly error: Error };
 
-type EventRow = {
-  readonly position: bigint;
-  readonly stream_id: string;
-  readonly revision: bigint;
-  readonly event_id: string;
-  readonly type: string;
-  readonly data: string;
-  readonly metadata: string;
-  readonly recorded_at: bigint;
-};
-
-type Statements = ReturnType<typeof prepareStatements>;
-
 const MAX_INT64 = 9223372036854775807n;
-const EVENT_COLUMNS = 'position, stream_id, revision, event_id, type, data, metadata, recorded_at';
-const SCHEMA_VERSION = 1;
-
-// Primary result codes (and their extended forms, e.g. SQLITE_IOERR_WRITE) that mean the file
-// cannot be used right now, as opposed to a bad request or a bug.
-const UNAVAILABLE_CODES = [
-  'SQLITE_BUSY',
-  'SQLITE_LOCKED',
-  'SQLITE_IOERR',
-  'SQLITE_CANTOPEN',
-  'SQLITE_FULL',
-  'SQLITE_CORRUPT',
-  'SQLITE_NOTADB',
-  'SQLITE_READONLY',
-  'SQLITE_PROTOCOL',
-  'SQLITE_NOMEM',
-  'SQLITE_PERM',
-  'SQLITE_NOLFS',
-];
-
-function configureDurability(db: Database.Database, logger: Logger): void {
-  // WAL lets subscriptions and other processes read while a batch is written. In WAL mode
-  // synchronous = NORMAL may lose the last commits on power loss; FULL syncs the WAL on every
-  // commit, so an append that returned survives a crash. Group commit shares that sync among a batch.
-  const mode = db.pragma('journal_mode = WAL', { simple: true }) as string;
-  if (mode !== 'wal') logger.warn({ journalMode: mode }, 'event store file is not in WAL mode, so reads wait for writes');
-  db.pragma('synchronous = FULL');
-}
-
-function createSchema(db: Database.Database): void {
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (version === SCHEMA_VERSION) return;
-  if (version !== 0) {
-    throw new Error(
-      `event store file has schema version ${version}, but this build reads only version ${SCHEMA_VERSION}; use a matching build or another file`,
-    );
-  }
-
-  // AUTOINCREMENT never reuses a position, so positions start at 1 and only grow. SQLite has a
-  // single writer, so positions are also committed in order, and a reader never sees a gap
-  // that a slower transaction fills in later.
-  db.exec(`
-    CREATE TABLE IF NOT EXISTS events (
-      position    INTEGER PRIMARY KEY AUTOINCREMENT,
-      stream_id   TEXT    NOT NULL,
-      revision    INTEGER NOT NULL,
-      event_id    TEXT    NOT NULL UNIQUE,
-      type        TEXT    NOT NULL,
-      data        TEXT    NOT NULL,
-      metadata    TEXT    NOT NULL,
-      recorded_at INTEGER NOT NULL,
-      UNIQUE (stream_id, revision)
-    ) STRICT;
-    PRAGMA user_version = ${SCHEMA_VERSION};
-  `);
-}
-
-// safeIntegers makes every INTEGER column (position, revision, recorded_at) come back as bigint,
-// so positions past 2^53 keep their exact value.
-function prepareStatements(db: Database.Database) {
-  return {
-    streamRevision: db.prepare('SELECT max(revision) AS revision FROM events WHERE stream_id = ?').safeIntegers(true),
-    eventPosition: db
-      .prepare('SELECT position FROM events WHERE stream_id = @streamId AND revision = @revision')
-      .safeIntegers(true),
-    insert: db
-      .prepare(
-        `INSERT INTO events (stream_id, revision, event_id, type, data, metadata, recorded_at)
-         VALUES (@streamId, @revision, @eventId, @type, @data, @metadata, @recordedAt)
-         RETURNING position`,
-      )
-      .safeIntegers(true),
-    readStreamForwards: db
-      .prepare(
-        `SELECT ${EVENT_COLUMNS} FROM events
-         WHERE stream_id = @streamId AND revision >= @from ORDER BY revision ASC LIMIT @limit`,
-      )
-      .safeIntegers(true),
-    readStreamBackwards: db
-      .prepare(
-        `SELECT ${EVENT_COLUMNS} FROM events
-         WHERE stream_id = @streamId AND revision <= @from ORDER BY revision DESC LIMIT @limit`,
-      )
-      .safeIntegers(true),
-    readAll: db
-      .prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE position > @after ORDER BY position ASC LIMIT @limit`)
-      .safeIntegers(true),
-    headPosition: db.prepare('SELECT max(position) AS position FROM events').safeIntegers(true),
-  };
-}
-
-/**
- * Prepares the page query of one subscription. The prefix test compares a substring instead of
- * using LIKE, because LIKE treats `%` and `_` in stream names as wildcards and ignores ASCII case.
- */
-function prepareFilteredPageRead(
-  db: Database.Database,
-  prefixes: readonly string[],
-  pageSize: number,
-): (after: bigint) => EventRow[] {
-  const parameters: Record<string, unknown> = { limit: pageSize };
-  const conditions = prefixes.map((prefix, index) => {
-    parameters[`prefix${index}`] = prefix;
-    return `substr(stream_id, 1, length(@prefix${index})) = @prefix${index}`;
-  });
-  const statement = db
-    .prepare(
-      `SELECT ${EVENT_COLUMNS} FROM events
-       WHERE position > @after AND (${conditions.join(' OR ')})
-       ORDER BY position ASC LIMIT @limit`,
-    )
-    .safeIntegers(true);
-
-  return (after) => statement.all({ ...parameters, after }) as EventRow[];
-}
 
 function runAppend(appendInSavepoint: (request: AppendRequest) => AppendResult, request: AppendRequest): AppendOutcome {
   try {
@@ -521,48 +317,6 @@ function checkExpectedRevision(streamId: string, expected: ExpectedRevision, cur
   if (!matches) throw new WrongExpectedRevisionError(streamId, expected, actual);
 }
 
-function serializeEvent(event: NewEvent): SerializedEvent {
-  const label = `event ${event.id} (${event.type})`;
-  return {
-    eventId: event.id,
-    type: event.type,
-    data: toJsonText(event.data, `${label} data`),
-    metadata: toJsonText(event.metadata, `${label} metadata`),
-  };
-}
-
-/**
- * Serialises event data, rejecting values that JSON would turn into something else: a bigint
- * (JSON.stringify throws an unhelpful TypeError) and NaN or Infinity (stored as null).
- */
-function toJsonText(value: JsonObject, label: string): string {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new TypeError(`${label} must be a JSON object`);
-  }
-  return JSON.stringify(value, (key, item: unknown) => {
-    if (typeof item === 'bigint') {
-      throw new TypeError(`${label}: field "${key}" is a bigint, which JSON cannot hold; pass it as a decimal string`);
-    }
-    if (typeof item === 'number' && !Number.isFinite(item)) {
-      throw new TypeError(`${label}: field "${key}" is ${item}, which JSON cannot hold`);
-    }
-    return item;
-  });
-}
-
-function toRecordedEvent(row: EventRow): RecordedEvent {
-  return {
-    id: row.event_id,
-    streamId: row.stream_id,
-    type: row.type,
-    revision: row.revision,
-    position: row.position,
-    data: JSON.parse(row.data) as JsonObject,
-    metadata: JSON.parse(row.metadata) as JsonObject,
-    recordedAt: new Date(Number(row.recorded_at)),
-  };
-}
-
 function validateStreamId(streamId: string): void {
   if (typeof streamId !== 'string' || streamId.length === 0) {
     throw new TypeError('streamId must be a non-empty string');
@@ -582,37 +336,4 @@ function toSqlLimit(maxCount: number | undefined): number {
     throw new RangeError(`maxCount must be an integer of 0 or more, got ${maxCount}`);
   }
   return maxCount;
-}
-
-function toStoreError(error: unknown, operation: string): Error {
-  if (isUnavailableError(error)) {
-    return new EventStoreUnavailableError(`event store ${operation} failed: ${errorMessage(error)}`, { cause: error });
-  }
-  return error instanceof Error ? error : new Error(`event store ${operation} failed: ${String(error)}`);
-}
-
-function isUnavailableError(error: unknown): boolean {
-  if (!(error instanceof Database.SqliteError)) return false;
-  const { code } = error;
-  return UNAVAILABLE_CODES.some((unavailable) => code === unavailable || code.startsWith(`${unavailable}_`));
-}
-
-function isDuplicateEventId(error: unknown): boolean {
-  return (
-    error instanceof Database.SqliteError &&
-    error.code === 'SQLITE_CONSTRAINT_UNIQUE' &&
-    error.message.includes('events.event_id')
-  );
-}
-
-function isFileSystemError(error: unknown): boolean {
-  return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string' && !(error instanceof Database.SqliteError);
-}
-
-function closedError(): EventStoreUnavailableError {
-  return new EventStoreUnavailableError('event store is closed');
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,6 +1,6 @@
 import Joi from 'joi';
 import { ORDER_STATUSES } from '../../domain/order/orderStatus';
-import { parseMoney } from '../../domain/shared/money';
+import { parseMoney, type Money } from '../../domain/shared/money';
 import { HttpError } from './httpErrors';
 
 /** bcrypt uses at most 72 bytes of a password, so longer ones are rejected rather than silently cut. */
@@ -95,4 +95,11 @@ function requireAll(fields: Record<string, Joi.Schema>): Joi.ObjectSchema {
 function validationError(details: Array<{ field: string; message: string }>): HttpError {
   const summary = details.map((detail) => detail.message).join('; ');
   return new HttpError(400, 'validation_failed', `invalid request: ${summary}`, details);
+}
+
+/** Converts a money field that already passed its schema; a failure here is a bug, not bad input. */
+export function toMoney(field: string, value: number): Money {
+  const parsed = parseMoney(value);
+  if (!parsed.ok) throw new Error(`${field} passed validation but does not parse: ${parsed.reason}`);
+  return parsed.money;
 }

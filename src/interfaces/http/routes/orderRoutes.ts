@@ -2,27 +2,23 @@ import { Router } from 'express';
 import type { OrderService } from '../../../application/orders/OrderService';
 import type { QueryService } from '../../../application/queries/QueryService';
 import type { OrderStatus } from '../../../domain/order/orderStatus';
-import { parseMoney } from '../../../domain/shared/money';
 import { jsonBody, methodNotAllowed } from '../middleware';
-import { awaitProjection, BODY_LIMIT_BYTES, commandContext, setETag, type WriteSupport } from '../routeSupport';
-import { parseIdParam, schemas, validateBody } from '../validation';
+import { awaitProjection, BODY_LIMIT_BYTES, commandContext, sendCreated, setETag, type WriteSupport } from '../routeSupport';
+import { parseIdParam, schemas, toMoney, validateBody } from '../validation';
 
 export function orderRoutes(orders: OrderService, queries: QueryService, support: WriteSupport): Router {
   const router = Router();
 
   router.post('/orders', jsonBody(BODY_LIMIT_BYTES), async (request, response) => {
     const body = validateBody<{ customer_id: number; total_amount: number }>(schemas.createOrder, request.body);
-    const totalAmount = parseMoney(body.total_amount);
-    if (!totalAmount.ok) throw new Error(`total_amount passed validation but does not parse: ${totalAmount.reason}`);
 
     const result = await orders.create(
-      { customerId: body.customer_id, totalAmount: totalAmount.money },
+      { customerId: body.customer_id, totalAmount: toMoney('total_amount', body.total_amount) },
       commandContext(request, support.ids),
     );
     await awaitProjection(request, result, support);
 
-    setETag(response, result.revision);
-    response.status(201).location(`/orders/${result.id}`).json({ status: 'order created', id: result.id });
+    sendCreated(response, '/orders', 'order created', result);
   });
   router.all('/orders', methodNotAllowed(['POST']));
 

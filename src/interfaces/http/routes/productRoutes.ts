@@ -2,10 +2,9 @@ import { Router } from 'express';
 import type { ProductService } from '../../../application/products/ProductService';
 import type { QueryService } from '../../../application/queries/QueryService';
 import type { ProductFields } from '../../../domain/product/productEvents';
-import { parseMoney } from '../../../domain/shared/money';
 import { jsonBody, methodNotAllowed } from '../middleware';
-import { awaitProjection, BODY_LIMIT_BYTES, commandContext, setETag, type WriteSupport } from '../routeSupport';
-import { parseIdParam, schemas, validateBody } from '../validation';
+import { awaitProjection, BODY_LIMIT_BYTES, commandContext, sendCreated, setETag, type WriteSupport } from '../routeSupport';
+import { parseIdParam, schemas, toMoney, validateBody } from '../validation';
 
 type ProductBody = {
   name: string;
@@ -25,8 +24,7 @@ export function productRoutes(products: ProductService, queries: QueryService, s
     const result = await products.create(toProductFields(body) as ProductFields, commandContext(request, support.ids));
     await awaitProjection(request, result, support);
 
-    setETag(response, result.revision);
-    response.status(201).location(`/products/${result.id}`).json({ status: 'product created', id: result.id });
+    sendCreated(response, '/products', 'product created', result);
   });
   router.all('/products', methodNotAllowed(['POST']));
 
@@ -65,13 +63,10 @@ export function productRoutes(products: ProductService, queries: QueryService, s
 
 /** Maps validated wire fields to domain fields; only the fields present are returned. */
 function toProductFields(body: Partial<ProductBody>): Partial<ProductFields> {
-  const price = body.price === undefined ? undefined : parseMoney(body.price);
-  if (price !== undefined && !price.ok) throw new Error(`price passed validation but does not parse: ${price.reason}`);
-
   return {
     ...(body.name !== undefined && { name: body.name }),
     ...(body.description !== undefined && { description: body.description }),
-    ...(price !== undefined && { price: price.money }),
+    ...(body.price !== undefined && { price: toMoney('price', body.price) }),
     ...(body.quantity !== undefined && { quantity: body.quantity }),
     ...(body.shop_id !== undefined && { shopId: body.shop_id }),
     ...(body.category_id !== undefined && { categoryId: body.category_id }),

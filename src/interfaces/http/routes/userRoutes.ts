@@ -2,7 +2,7 @@ import { Router } from 'express';
 import type { QueryService } from '../../../application/queries/QueryService';
 import type { RegisterUserInput, UpdateUserInput, UserService } from '../../../application/users/UserService';
 import { jsonBody, methodNotAllowed } from '../middleware';
-import { awaitProjection, BODY_LIMIT_BYTES, commandContext, setETag, type WriteSupport } from '../routeSupport';
+import { awaitProjection, BODY_LIMIT_BYTES, commandContext, sendCreated, setETag, type WriteSupport } from '../routeSupport';
 import { parseIdParam, schemas, validateBody } from '../validation';
 
 export function userRoutes(users: UserService, queries: QueryService, support: WriteSupport): Router {
@@ -14,8 +14,7 @@ export function userRoutes(users: UserService, queries: QueryService, support: W
     const result = await users.register(input, commandContext(request, support.ids));
     await awaitProjection(request, result, support);
 
-    setETag(response, result.revision);
-    response.status(201).location(`/users/${result.id}`).json({ status: 'user created', id: result.id });
+    sendCreated(response, '/users', 'user created', result);
   });
   router.all('/users', methodNotAllowed(['POST']));
 
