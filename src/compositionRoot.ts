@@ -1,28 +1,35 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { Container } from 'inversify';
-import { HealthService } from './application/health/HealthService';
+import { HealthService, type LeasedWorker } from './application/health/HealthService';
 import { OrderService } from './application/orders/OrderService';
 import { OutboxRelay } from './application/outbox/OutboxRelay';
 import type { Clock } from './application/ports/Clock';
 import type { EventStore } from './application/ports/EventStore';
 import type { IdGenerator } from './application/ports/IdGenerator';
+import type { LeaseStore } from './application/ports/LeaseStore';
 import type { Logger } from './application/ports/Logger';
 import type { MessagePublisher } from './application/ports/MessagePublisher';
 import type { PasswordHasher } from './application/ports/PasswordHasher';
 import type { ReadModelStore } from './application/ports/ReadModelStore';
 import { ProductService } from './application/products/ProductService';
-import { ProjectionProgress } from './application/projection/ProjectionProgress';
+import { CheckpointWaiter } from './application/projection/CheckpointWaiter';
+import { ProjectionProgress, type ProjectionWaiter } from './application/projection/ProjectionProgress';
 import { Projector } from './application/projection/Projector';
 import { QueryService } from './application/queries/QueryService';
 import { AggregateRepository } from './application/shared/AggregateRepository';
 import { IdAllocator } from './application/shared/IdAllocator';
+import { LeasedRunner, type LeasedTask } from './application/shared/LeasedRunner';
 import { UniqueValueRegistry } from './application/users/UniqueValueRegistry';
 import { UserService } from './application/users/UserService';
 import type { Config } from './infrastructure/config/config';
 import { EsdbEventStore } from './infrastructure/eventstore/EsdbEventStore';
 import { SqliteEventStore } from './infrastructure/eventstore/SqliteEventStore';
+import { ProcessLeaseStore } from './infrastructure/lease/ProcessLeaseStore';
 import { RabbitMqPublisher } from './infrastructure/messaging/RabbitMqPublisher';
 import { InMemoryReadModelStore } from './infrastructure/readmodel/InMemoryReadModelStore';
+import { MongoLease } from './infrastructure/readmodel/MongoLease';
 import { MongoReadModelStore } from './infrastructure/readmodel/MongoReadModelStore';
 import { BcryptPasswordHasher } from './infrastructure/security/BcryptPasswordHasher';
 import { systemClock, uuidGenerator } from './infrastructure/system/systemClock';
@@ -34,6 +41,9 @@ const MAX_BATCH_SIZE = 500;
 export type Adapters = {
   readonly eventStore: EventStore;
   readonly readModels: ReadModelStore;
+  /** True when other instances share the read models (MongoDB); false for this process's memory. */
+  readonly sharedReadModels: boolean;
+  readonly leases: LeaseStore & { close?: () => Promise<void> };
   readonly publisher: RabbitMqPublisher;
 };
 
@@ -41,12 +51,18 @@ export type Adapters = {
 export async function openAdapters(config: Config, logger: Logger): Promise<Adapters> {
   const eventStore = await openEventStore(config, logger);
   try {
-    const readModels =
-      config.mongoDbUri === undefined
-        ? new InMemoryReadModelStore()
-        : await MongoReadModelStore.connect(config.mongoDbUri, { logger });
     const publisher = new RabbitMqPublisher({ url: config.rabbitMqUrl, logger });
-    return { eventStore, readModels, publisher };
+    const { mongoDbUri } = config;
+    if (mongoDbUri === undefined) {
+      return { eventStore, readModels: new InMemoryReadModelStore(), sharedReadModels: false, leases: new ProcessLeaseStore(), publisher };
+    }
+
+    const readModels = await MongoReadModelStore.connect(mongoDbUri, { logger });
+    const leases = await MongoLease.connect(mongoDbUri, { logger }).catch(async (error: unknown) => {
+      await readModels.close();
+      throw error;
+    });
+    return { eventStore, readModels, sharedReadModels: true, leases, publisher };
   } catch (error) {
     await eventStore.close();
     throw error;
@@ -121,11 +137,52 @@ export function buildContainer(config: Config, logger: Logger, adapters: Adapter
           retry,
         }),
     );
+  container.bind(ID.Workers).toDynamicValue(() => buildWorkers(config, logger, adapters.leases, get(ID.Projector), get(ID.OutboxRelay)));
   container
-    .bind(ID.HealthService)
-    .toDynamicValue(
-      () => new HealthService(get(ID.EventStore), get(ID.ReadModelStore), get(ID.MessagePublisher), get(ID.Projector), get(ID.OutboxRelay)),
+    .bind<ProjectionWaiter>(ID.ProjectionWaiter)
+    .toDynamicValue(() =>
+      adapters.sharedReadModels ? new CheckpointWaiter(get(ID.ReadModelStore), get(ID.ProjectionProgress)) : get(ID.ProjectionProgress),
     );
+  container.bind(ID.HealthService).toDynamicValue(() => {
+    const workers = get<Workers>(ID.Workers);
+    return new HealthService(get(ID.EventStore), get(ID.ReadModelStore), get(ID.MessagePublisher), workers.projector, workers.relay);
+  });
 
   return container;
+}
+
+export type Workers = {
+  readonly projector: LeasedWorker<Projector>;
+  readonly relay: LeasedWorker<OutboxRelay>;
+};
+
+/**
+ * Wraps the projector and the relay in leases, for the roles this process runs. The projector's
+ * lease task catches up before following the log live, so a new holder starts where the
+ * stored checkpoint is.
+ */
+function buildWorkers(config: Config, logger: Logger, leases: LeaseStore, projector: Projector, relay: OutboxRelay): Workers {
+  const ownerId = config.instanceId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const runner = (name: string, task: LeasedTask): LeasedRunner =>
+    new LeasedRunner(leases, { name, ownerId, ttlMs: config.leaseTtlMs }, task, logger.child({ lease: name }));
+
+  const projectorTask: LeasedTask = {
+    start: async () => {
+      await projector.catchUp();
+      projector.start();
+    },
+    stop: () => projector.stop(),
+  };
+  const relayTask: LeasedTask = {
+    start: () => {
+      relay.start();
+      return Promise.resolve();
+    },
+    stop: () => relay.stop(),
+  };
+
+  return {
+    projector: config.roles.includes('projector') ? { worker: projector, runner: runner('projector', projectorTask) } : undefined,
+    relay: config.roles.includes('relay') ? { worker: relay, runner: runner('outbox-relay', relayTask) } : undefined,
+  };
 }

@@ -18,5 +18,7 @@ export const SERVICE_IDS = {
   ProjectionProgress: Symbol.for('ProjectionProgress'),
   Projector: Symbol.for('Projector'),
   OutboxRelay: Symbol.for('OutboxRelay'),
+  ProjectionWaiter: Symbol.for('ProjectionWaiter'),
+  Workers: Symbol.for('Workers'),
   HealthService: Symbol.for('HealthService'),
 } as const;

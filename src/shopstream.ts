@@ -1,17 +1,16 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { HealthService } from './application/health/HealthService';
-import type { OutboxRelay } from './application/outbox/OutboxRelay';
+import type { Container } from 'inversify';
 import type { Logger } from './application/ports/Logger';
-import type { ProjectionProgress } from './application/projection/ProjectionProgress';
-import type { Projector } from './application/projection/Projector';
-import { buildContainer, openAdapters } from './compositionRoot';
+import type { ProjectionWaiter } from './application/projection/ProjectionProgress';
+import { buildContainer, openAdapters, type Workers } from './compositionRoot';
 import type { Config } from './infrastructure/config/config';
-import { createApp } from './interfaces/http/createApp';
+import { createApp, type HttpDependencies } from './interfaces/http/createApp';
 import { SERVICE_IDS as ID } from './serviceIds';
 
 export type RunningShopstream = {
-  /** The port the HTTP server listens on; useful when the configuration asked for port 0. */
+  /** The port the HTTP server listens on (useful when the configuration asked for port 0); 0 without the api role. */
   readonly port: number;
   readonly baseUrl: string;
   /** Stops accepting connections, finishes in-flight requests, stops the workers and closes every connection. */
@@ -19,56 +18,68 @@ export type RunningShopstream = {
 };
 
 /**
- * Starts the API, the projector and the outbox relay in this process. The HTTP server
- * listens only after the projector has caught up with the log, so the first GET already
- * sees every earlier write.
+ * Starts the parts of shopstream that `ROLES` selects (by default the API, the projector and
+ * the outbox relay) in this process. With in-memory read models the HTTP server listens only
+ * after the projector has caught up with the log, so the first GET sees every earlier write.
  */
 export async function startShopstream(config: Config, logger: Logger): Promise<RunningShopstream> {
+  const roles = new Set(config.roles);
+  if (config.mongoDbUri === undefined && roles.has('api') && !roles.has('projector')) {
+    throw new Error('ROLES has api without projector, which needs shared read models: set MONGODB_URI or add projector');
+  }
+
   const adapters = await openAdapters(config, logger);
   const container = buildContainer(config, logger, adapters);
-  const projector = container.get<Projector>(ID.Projector);
-  const relay = container.get<OutboxRelay>(ID.OutboxRelay);
+  const workers = container.get<Workers>(ID.Workers);
 
-  await projector.catchUp((eventsRead) => {
-    if (eventsRead % 100_000 === 0) logger.info({ eventsRead }, 'projector catching up');
-  });
-  projector.start();
-  adapters.publisher.connect().catch((error: unknown) => {
-    logger.warn({ err: error }, 'message broker unreachable at start; the relay keeps retrying and messages wait in the log');
-  });
-  relay.start();
+  if (workers.projector !== undefined && !adapters.sharedReadModels) {
+    await workers.projector.worker.catchUp((eventsRead) => {
+      if (eventsRead % 100_000 === 0) logger.info({ eventsRead }, 'projector catching up');
+    });
+  }
+  workers.projector?.runner.start();
+  if (workers.relay !== undefined) {
+    adapters.publisher.connect().catch((error: unknown) => {
+      logger.warn({ err: error }, 'message broker unreachable at start; the relay keeps retrying and messages wait in the log');
+    });
+    workers.relay.runner.start();
+  }
 
-  const app = createApp({
-    users: container.get(ID.UserService),
-    products: container.get(ID.ProductService),
-    orders: container.get(ID.OrderService),
-    queries: container.get(ID.QueryService),
-    health: container.get<HealthService>(ID.HealthService),
-    projection: container.get<ProjectionProgress>(ID.ProjectionProgress),
-    ids: container.get(ID.IdGenerator),
-    readYourWritesTimeoutMs: config.readYourWritesTimeoutMs,
-    logger,
-  });
-  const server = await listen(app, config.port, config.host);
-  const { port } = server.address() as AddressInfo;
-  logger.info({ port, host: config.host }, 'shopstream listening');
+  const server = roles.has('api') ? await listen(createApp(httpDependencies(container, config, logger)), config.port, config.host) : undefined;
+  const port = server === undefined ? 0 : (server.address() as AddressInfo).port;
+  logger.info({ port, host: config.host, roles: config.roles }, 'shopstream started');
 
-  let stopping: Promise<void> | undefined;
   const stop = async (): Promise<void> => {
     logger.info({ port }, 'shopstream stopping');
-    await closeServer(server, config.shutdownGraceMs);
-    await relay.stop();
-    await projector.stop();
+    if (server !== undefined) await closeServer(server, config.shutdownGraceMs);
+    await workers.relay?.runner.stop();
+    await workers.projector?.runner.stop();
     await adapters.publisher.close();
+    await adapters.leases.close?.();
     await adapters.readModels.close();
     await adapters.eventStore.close();
     logger.info({ port }, 'shopstream stopped');
   };
 
+  let stopping: Promise<void> | undefined;
   return {
     port,
     baseUrl: `http://127.0.0.1:${port}`,
     stop: () => (stopping ??= stop()),
+  };
+}
+
+function httpDependencies(container: Container, config: Config, logger: Logger): HttpDependencies {
+  return {
+    users: container.get(ID.UserService),
+    products: container.get(ID.ProductService),
+    orders: container.get(ID.OrderService),
+    queries: container.get(ID.QueryService),
+    health: container.get<HealthService>(ID.HealthService),
+    projection: container.get<ProjectionWaiter>(ID.ProjectionWaiter),
+    ids: container.get(ID.IdGenerator),
+    readYourWritesTimeoutMs: config.readYourWritesTimeoutMs,
+    logger,
   };
 }
 

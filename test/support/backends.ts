@@ -12,10 +12,10 @@ export type BackendInstance = {
   readonly env: Record<string, string>;
   /** Reads the whole log as the app's event store holds it, through a second adapter instance. */
   readLog(): Promise<RecordedEvent[]>;
-  /** Stops the EventStoreDB test server, failing open calls and keeping its data; only on EventStoreDB backends. */
-  stopEventStore?(): Promise<void>;
+  /** Stops the EventStoreDB test server, which fails open calls and keeps its data. Present only on EventStoreDB backends. */
+  readonly stopEventStore?: () => Promise<void>;
   /** Starts the stopped EventStoreDB test server again on the same port, with the same data. */
-  restartEventStore?(): Promise<void>;
+  readonly restartEventStore?: () => Promise<void>;
   tearDown(): Promise<void>;
 };
 

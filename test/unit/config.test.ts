@@ -13,6 +13,9 @@ const DEFAULTS: Config = {
   retryInitialDelayMs: 200,
   retryMaxDelayMs: 5000,
   shutdownGraceMs: 10_000,
+  roles: ['api', 'projector', 'relay'],
+  leaseTtlMs: 10_000,
+  instanceId: undefined,
 };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -89,6 +92,9 @@ describe('loadConfig valid values', () => {
       RETRY_INITIAL_DELAY_MS: '50',
       RETRY_MAX_DELAY_MS: '60000',
       SHUTDOWN_GRACE_MS: '2500',
+      ROLES: 'api, relay',
+      LEASE_TTL_MS: '3000',
+      INSTANCE_ID: 'node-a',
     });
 
     expect(config).toEqual<Config>({
@@ -104,6 +110,9 @@ describe('loadConfig valid values', () => {
       retryInitialDelayMs: 50,
       retryMaxDelayMs: 60000,
       shutdownGraceMs: 2500,
+      roles: ['api', 'relay'],
+      leaseTtlMs: 3000,
+      instanceId: 'node-a',
     });
   });
 
@@ -208,5 +217,15 @@ describe('loadConfig retry delays', () => {
     expect(() => loadConfig({ RETRY_INITIAL_DELAY_MS: '6000', RETRY_MAX_DELAY_MS: '5000' })).toThrow(
       'RETRY_INITIAL_DELAY_MS (6000) must not be greater than RETRY_MAX_DELAY_MS (5000)',
     );
+  });
+});
+
+describe('loadConfig roles', () => {
+  it('rejects an unknown role', () => {
+    expect(() => loadConfig({ ROLES: 'api,worker' })).toThrow(/ROLES .*api, projector, relay/s);
+  });
+
+  it('rejects a repeated role', () => {
+    expect(() => loadConfig({ ROLES: 'api,api' })).toThrow(ConfigError);
   });
 });

@@ -16,7 +16,7 @@ export type SubscriptionWorkerOptions = {
 };
 
 export type SubscriptionWorkerStatus = {
-  readonly state: 'starting' | 'running' | 'retrying' | 'stopped';
+  readonly state: 'running' | 'retrying' | 'stopped';
   readonly consecutiveFailures: number;
   readonly lastError: string | undefined;
   readonly resubscriptions: number;
@@ -32,7 +32,7 @@ export class SubscriptionWorker {
   private subscription: AllSubscription | undefined;
   private loop: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
-  private status: SubscriptionWorkerStatus = { state: 'starting', consecutiveFailures: 0, lastError: undefined, resubscriptions: 0 };
+  private status: SubscriptionWorkerStatus = { state: 'stopped', consecutiveFailures: 0, lastError: undefined, resubscriptions: 0 };
 
   constructor(
     private readonly eventStore: EventStore,
@@ -40,8 +40,10 @@ export class SubscriptionWorker {
     private readonly logger: Logger,
   ) {}
 
+  /** Starts the loop; after `stop` it may be started again (a lease taken back, say). */
   start(): void {
     if (this.loop !== undefined) return;
+    this.stopped = false;
     this.logger.info({ worker: this.options.name }, 'subscription worker starting');
     this.loop = this.run();
   }
@@ -52,6 +54,7 @@ export class SubscriptionWorker {
     this.wakeUp?.();
     await this.subscription?.close();
     await this.loop;
+    this.loop = undefined;
     this.status = { ...this.status, state: 'stopped' };
     this.logger.info({ worker: this.options.name }, 'subscription worker stopped');
   }

@@ -14,7 +14,14 @@ export type Config = {
   readonly retryInitialDelayMs: number;
   readonly retryMaxDelayMs: number;
   readonly shutdownGraceMs: number;
+  readonly roles: readonly Role[];
+  readonly leaseTtlMs: number;
+  readonly instanceId: string | undefined;
 };
+
+/** What a process runs: the HTTP API, the projector, the outbox relay. */
+export const ROLES = ['api', 'projector', 'relay'] as const;
+export type Role = (typeof ROLES)[number];
 
 type Setting = { readonly variable: string; readonly key: keyof Config; readonly description: string; readonly schema: Joi.Schema };
 
@@ -74,6 +81,28 @@ export const SETTINGS: readonly Setting[] = [
     schema: Joi.number().integer().min(1).max(300_000).default(5000),
   },
   {
+    variable: 'ROLES',
+    key: 'roles',
+    description: 'comma-separated parts this process runs: api, projector, relay',
+    schema: Joi.array()
+      .items(Joi.string().valid(...ROLES))
+      .min(1)
+      .unique()
+      .default([...ROLES]),
+  },
+  {
+    variable: 'LEASE_TTL_MS',
+    key: 'leaseTtlMs',
+    description: 'lease lifetime of the projector and relay across instances: the longest handover after a holder dies, in ms',
+    schema: Joi.number().integer().min(300).max(300_000).default(10_000),
+  },
+  {
+    variable: 'INSTANCE_ID',
+    key: 'instanceId',
+    description: 'name of this process in leases and logs; default: host name, process id and a random suffix',
+    schema: Joi.string().pattern(/^[A-Za-z0-9._:-]{1,128}$/).message('must be 1 to 128 letters, digits, ".", "_", ":" or "-"'),
+  },
+  {
     variable: 'SHUTDOWN_GRACE_MS',
     key: 'shutdownGraceMs',
     description: 'time allowed for a graceful shutdown on SIGTERM, in ms',
@@ -95,7 +124,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
   for (const { variable, key, description, schema } of SETTINGS) {
     const raw = env[variable];
-    const input = raw === undefined || raw.trim() === '' ? undefined : raw.trim();
+    const trimmed = raw === undefined || raw.trim() === '' ? undefined : raw.trim();
+    const input = variable === 'ROLES' && trimmed !== undefined ? trimmed.split(',').map((role) => role.trim()) : trimmed;
     const result = schema.validate(input, { convert: true }) as Joi.ValidationResult<unknown>;
     if (result.error !== undefined) {
       const { error } = result;

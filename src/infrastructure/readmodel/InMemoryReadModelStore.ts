@@ -4,7 +4,6 @@ import type {
   ReadModelStore,
   ViewChange,
   ViewRecord,
-  ViewsByCollection,
 } from '../../application/ports/ReadModelStore';
 
 type RecordsByCollection = {
@@ -120,13 +119,13 @@ export class InMemoryReadModelStore implements ReadModelStore {
   }
 
   private collection<C extends CollectionName>(collection: C): Map<number, ViewRecord<C>> {
-    return this.records[collection] as Map<number, ViewRecord<C>>;
+    return this.records[collection];
   }
 }
 
 /** Views are flat objects of primitives, so a shallow copy of the view is a full copy. */
 function copyRecord<C extends CollectionName>(record: ViewRecord<C>): ViewRecord<C> {
-  return { ...record, view: { ...record.view } as ViewsByCollection[C] };
+  return { ...record, view: { ...record.view } };
 }
 
 function assertNever(value: never): never {
