@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { Container } from 'inversify';
+import { AuditService } from './application/audit/AuditService';
 import { HealthService, type LeasedWorker } from './application/health/HealthService';
 import { OrderService } from './application/orders/OrderService';
 import { OutboxRelay } from './application/outbox/OutboxRelay';
@@ -28,6 +29,10 @@ import { EsdbEventStore } from './infrastructure/eventstore/EsdbEventStore';
 import { SqliteEventStore } from './infrastructure/eventstore/SqliteEventStore';
 import { ProcessLeaseStore } from './infrastructure/lease/ProcessLeaseStore';
 import { RabbitMqPublisher } from './infrastructure/messaging/RabbitMqPublisher';
+import { MeteredEventStore } from './infrastructure/metrics/MeteredEventStore';
+import { MeteredMessagePublisher } from './infrastructure/metrics/MeteredMessagePublisher';
+import type { ShopstreamMetrics } from './infrastructure/metrics/ShopstreamMetrics';
+import { trackWorkers } from './infrastructure/metrics/trackWorkers';
 import { InMemoryReadModelStore } from './infrastructure/readmodel/InMemoryReadModelStore';
 import { MongoLease } from './infrastructure/readmodel/MongoLease';
 import { MongoReadModelStore } from './infrastructure/readmodel/MongoReadModelStore';
@@ -69,14 +74,18 @@ export async function openAdapters(config: Config, logger: Logger): Promise<Adap
   }
 }
 
-function openEventStore(config: Config, logger: Logger): Promise<EventStore> {
+/** Opens the event store the configuration selects; also used by the CLI, so both read the same store. */
+export function openEventStore(config: Config, logger: Logger): Promise<EventStore> {
   const { eventStoreConnectionString: connectionString } = config;
   if (connectionString !== undefined) return Promise.resolve(new EsdbEventStore({ connectionString, logger }));
   return Promise.resolve(SqliteEventStore.open(path.join(config.dataDir, 'events.sqlite'), logger));
 }
 
-/** Binds every port and service; the only place that knows which adapter implements which port. */
-export function buildContainer(config: Config, logger: Logger, adapters: Adapters): Container {
+/**
+ * Binds every port and service; the only place that knows which adapter implements which port.
+ * With `metrics`, appends and publishes are counted and the workers are reported.
+ */
+export function buildContainer(config: Config, logger: Logger, adapters: Adapters, metrics?: ShopstreamMetrics): Container {
   const container = new Container({ defaultScope: 'Singleton' });
   const get = <T>(id: symbol): T => container.get<T>(id);
 
@@ -84,9 +93,13 @@ export function buildContainer(config: Config, logger: Logger, adapters: Adapter
   container.bind<Logger>(ID.Logger).toConstantValue(logger);
   container.bind<Clock>(ID.Clock).toConstantValue(systemClock);
   container.bind<IdGenerator>(ID.IdGenerator).toConstantValue(uuidGenerator);
-  container.bind<EventStore>(ID.EventStore).toConstantValue(adapters.eventStore);
+  container
+    .bind<EventStore>(ID.EventStore)
+    .toConstantValue(metrics === undefined ? adapters.eventStore : new MeteredEventStore(adapters.eventStore, metrics));
   container.bind<ReadModelStore>(ID.ReadModelStore).toConstantValue(adapters.readModels);
-  container.bind<MessagePublisher>(ID.MessagePublisher).toConstantValue(adapters.publisher);
+  container
+    .bind<MessagePublisher>(ID.MessagePublisher)
+    .toConstantValue(metrics === undefined ? adapters.publisher : new MeteredMessagePublisher(adapters.publisher, metrics));
   container.bind<PasswordHasher>(ID.PasswordHasher).toConstantValue(new BcryptPasswordHasher(config.bcryptCost));
 
   container
@@ -116,6 +129,7 @@ export function buildContainer(config: Config, logger: Logger, adapters: Adapter
     .bind(ID.OrderService)
     .toDynamicValue(() => new OrderService(get(ID.AggregateRepository), get(ID.IdAllocator), get(ID.Clock), get(ID.Logger)));
   container.bind(ID.QueryService).toDynamicValue(() => new QueryService(get(ID.ReadModelStore)));
+  container.bind(ID.AuditService).toDynamicValue(() => new AuditService(get(ID.EventStore)));
   container.bind(ID.ProjectionProgress).toConstantValue(new ProjectionProgress());
 
   const retry = { initialDelayMs: config.retryInitialDelayMs, maxDelayMs: config.retryMaxDelayMs };
@@ -141,13 +155,23 @@ export function buildContainer(config: Config, logger: Logger, adapters: Adapter
   container
     .bind<ProjectionWaiter>(ID.ProjectionWaiter)
     .toDynamicValue(() =>
-      adapters.sharedReadModels ? new CheckpointWaiter(get(ID.ReadModelStore), get(ID.ProjectionProgress)) : get(ID.ProjectionProgress),
+      adapters.sharedReadModels
+        ? new CheckpointWaiter(get(ID.ReadModelStore), get(ID.ProjectionProgress), logger)
+        : get(ID.ProjectionProgress),
     );
   container.bind(ID.HealthService).toDynamicValue(() => {
     const workers = get<Workers>(ID.Workers);
     return new HealthService(get(ID.EventStore), get(ID.ReadModelStore), get(ID.MessagePublisher), workers.projector, workers.relay);
   });
 
+  if (metrics !== undefined) {
+    trackWorkers(metrics, {
+      eventStore: adapters.eventStore,
+      readModels: adapters.readModels,
+      projectorStatus: () => get<Workers>(ID.Workers).projector?.worker.status(),
+      relayStatus: () => get<Workers>(ID.Workers).relay?.worker.status(),
+    });
+  }
   return container;
 }
 

@@ -63,6 +63,9 @@ const DEFAULT_SERVER_SELECTION_TIMEOUT_MS = 5000;
  * projector cannot move a document backwards.
  */
 export class MongoReadModelStore implements ReadModelStore {
+  /** Settles when the last queued `applyChanges` call has finished, successfully or not. */
+  private applyQueue: Promise<void> = Promise.resolve();
+
   private constructor(
     private readonly client: MongoClient,
     private readonly db: Db,
@@ -119,18 +122,17 @@ export class MongoReadModelStore implements ReadModelStore {
     }
   }
 
+  /**
+   * Calls on one store instance run one after another. FerretDB 1.24 does not apply a filtered
+   * update atomically, so two concurrent calls could otherwise move the checkpoint backwards or
+   * let an older revision overwrite a newer one. Queuing them closes that gap within a process.
+   */
   async applyChanges(changes: readonly ViewChange[], checkpoint: bigint): Promise<void> {
     const position = encodePosition(checkpoint);
-    const changesByCollection = groupNewestChanges(changes);
-
-    try {
-      await Promise.all(
-        READ_MODEL_COLLECTIONS.map((collection) => this.writeRecords(collection, changesByCollection[collection])),
-      );
-      await this.storeCheckpoint(position);
-    } catch (error) {
-      throw toReadModelError(error, 'apply changes');
-    }
+    // Chained before the first await, so calls start in the order they were made.
+    const applying = this.applyQueue.then(() => this.applyChangesNow(changes, position));
+    this.applyQueue = applying.catch(() => undefined);
+    await applying;
   }
 
   async getCheckpoint(): Promise<bigint | undefined> {
@@ -158,44 +160,84 @@ export class MongoReadModelStore implements ReadModelStore {
     this.logger.info({}, 'read model store closed');
   }
 
+  private async applyChangesNow(changes: readonly ViewChange[], position: string): Promise<void> {
+    const changesByCollection = groupNewestChanges(changes);
+
+    try {
+      await Promise.all(
+        READ_MODEL_COLLECTIONS.map((collection) => this.writeRecords(collection, changesByCollection[collection])),
+      );
+      await this.storeCheckpoint(position);
+    } catch (error) {
+      throw toReadModelError(error, 'apply changes');
+    }
+  }
+
   /**
-   * Upserts each record when the stored revision is lower or no document exists. An upsert
-   * whose filter misses because the stored revision is the same or newer tries an insert,
-   * which fails with a duplicate key. That is the expected "already applied" outcome.
-   * Two writers may also race to insert the same new document, so every duplicate key is
-   * retried once as a plain guarded update, which then either applies the newer revision or
-   * matches nothing.
+   * Writes each record whose stored revision is lower, or that has no document yet.
+   *
+   * It avoids upserts on purpose. An upsert whose filter misses because the stored revision is
+   * newer turns into an insert that fails with a duplicate key, and FerretDB 1.24 stops an
+   * update batch at its first error even when the batch is unordered, so every later update of
+   * that batch would be skipped without a word. Inserts do honour `ordered: false` on both
+   * servers. So it reads the stored revisions, inserts the missing documents, and sends the
+   * rest as guarded updates, which cannot fail with a duplicate key.
    */
   private async writeRecords(collection: CollectionName, records: readonly ViewRecord[]): Promise<void> {
     if (records.length === 0) {
       return;
     }
 
-    const upserts = records.map((record) => guardedUpdate(collection, record, true));
-    const duplicates = await this.bulkWriteExpectingDuplicates(collection, upserts);
-    if (duplicates.length === 0) {
+    const storedRevisions = await this.readRevisions(collection, records);
+    const missing = records.filter((record) => !storedRevisions.has(record.id));
+    const stale = records.filter((record) => (storedRevisions.get(record.id) ?? Infinity) < record.revision);
+
+    // A concurrent writer may insert a missing document first; its revision may still be older.
+    const insertedByOthers = await this.insertExpectingDuplicates(collection, missing);
+    const updates = [...stale, ...insertedByOthers];
+    if (updates.length === 0) {
       return;
     }
 
-    this.logger.debug({ collection, count: duplicates.length }, 'retrying duplicate-key upserts as updates');
-    const updates = duplicates.map((index) => guardedUpdate(collection, records[index] as ViewRecord, false));
-    await this.collection(collection).bulkWrite(updates, { ordered: false });
+    // The filter is what enforces the revision guard: the revisions read above may be stale.
+    // NOTE: FerretDB 1.24 evaluates the filter and writes the document in two steps, so two
+    // concurrent writers to one document can both pass the guard and the older one can win.
+    // MongoDB applies each single-document update atomically. See docs/mongodb.md.
+    await this.collection(collection).bulkWrite(
+      updates.map((record) => guardedUpdate(collection, record)),
+      { ordered: false },
+    );
   }
 
-  /** Runs an unordered bulk write and returns the indexes of the operations that hit a duplicate key. */
-  private async bulkWriteExpectingDuplicates(
+  private async readRevisions(collection: CollectionName, records: readonly ViewRecord[]): Promise<Map<number, number>> {
+    const documents = await this.collection(collection)
+      .find({ _id: { $in: records.map((record) => record.id) } }, { projection: { revision: 1 } })
+      .toArray();
+    return new Map(documents.map((document) => [document._id, document.revision]));
+  }
+
+  /** Inserts the records unordered; returns those whose insert hit a duplicate key. */
+  private async insertExpectingDuplicates(
     collection: CollectionName,
-    operations: AnyBulkWriteOperation<ViewDocument>[],
-  ): Promise<number[]> {
+    records: readonly ViewRecord[],
+  ): Promise<ViewRecord[]> {
+    if (records.length === 0) {
+      return [];
+    }
+
     try {
-      await this.collection(collection).bulkWrite(operations, { ordered: false });
+      await this.collection(collection).insertMany(
+        records.map((record) => ({ _id: record.id, ...toDocumentFields(collection, record) }) as ViewDocument),
+        { ordered: false },
+      );
       return [];
     } catch (error) {
       const writeErrors = bulkWriteErrors(error);
       if (writeErrors === undefined || writeErrors.others.length > 0) {
         throw error;
       }
-      return writeErrors.duplicateKeys.map((writeError) => writeError.index);
+      this.logger.debug({ collection, count: writeErrors.duplicateKeys.length }, 'documents inserted concurrently, updating');
+      return writeErrors.duplicateKeys.map((writeError) => records[writeError.index] as ViewRecord);
     }
   }
 
@@ -228,22 +270,21 @@ export class MongoReadModelStore implements ReadModelStore {
 }
 
 async function ensureIndexes(db: Db): Promise<void> {
+  const orders = db.collection<ViewDocument>('orders');
+  // Creating an existing index is a no-op in MongoDB, but FerretDB on PostgreSQL may still take
+  // a table lock for it and wait behind running writes, so a restart checks first.
+  const existing = await orders.listIndexes().toArray().catch(() => []);
+  if (existing.some((index) => index.name === ORDERS_BY_CUSTOMER_INDEX)) return;
+
   // customer_id first for the filter, _id second so the index also serves "oldest first".
-  await db
-    .collection<ViewDocument>('orders')
-    .createIndex({ customer_id: 1, _id: 1 }, { name: ORDERS_BY_CUSTOMER_INDEX });
+  await orders.createIndex({ customer_id: 1, _id: 1 }, { name: ORDERS_BY_CUSTOMER_INDEX });
 }
 
-function guardedUpdate(
-  collection: CollectionName,
-  record: ViewRecord,
-  upsert: boolean,
-): AnyBulkWriteOperation<ViewDocument> {
+function guardedUpdate(collection: CollectionName, record: ViewRecord): AnyBulkWriteOperation<ViewDocument> {
   return {
     updateOne: {
       filter: { _id: record.id, revision: { $lt: record.revision } },
       update: { $set: toDocumentFields(collection, record) },
-      upsert,
     },
   };
 }
