@@ -15,6 +15,7 @@ export const SERVICE_IDS = {
   ProductService: Symbol.for('ProductService'),
   OrderService: Symbol.for('OrderService'),
   QueryService: Symbol.for('QueryService'),
+  AuditService: Symbol.for('AuditService'),
   ProjectionProgress: Symbol.for('ProjectionProgress'),
   Projector: Symbol.for('Projector'),
   OutboxRelay: Symbol.for('OutboxRelay'),

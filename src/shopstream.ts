@@ -6,6 +6,7 @@ import type { Logger } from './application/ports/Logger';
 import type { ProjectionWaiter } from './application/projection/ProjectionProgress';
 import { buildContainer, openAdapters, type Workers } from './compositionRoot';
 import type { Config } from './infrastructure/config/config';
+import { ShopstreamMetrics } from './infrastructure/metrics/ShopstreamMetrics';
 import { createApp, type HttpDependencies } from './interfaces/http/createApp';
 import { SERVICE_IDS as ID } from './serviceIds';
 
@@ -29,7 +30,8 @@ export async function startShopstream(config: Config, logger: Logger): Promise<R
   }
 
   const adapters = await openAdapters(config, logger);
-  const container = buildContainer(config, logger, adapters);
+  const metrics = new ShopstreamMetrics({ logger });
+  const container = buildContainer(config, logger, adapters, metrics);
   const workers = container.get<Workers>(ID.Workers);
 
   if (workers.projector !== undefined && !adapters.sharedReadModels) {
@@ -45,7 +47,7 @@ export async function startShopstream(config: Config, logger: Logger): Promise<R
     workers.relay.runner.start();
   }
 
-  const server = roles.has('api') ? await listen(createApp(httpDependencies(container, config, logger)), config.port, config.host) : undefined;
+  const server = roles.has('api') ? await listen(createApp({ ...httpDependencies(container, config, logger), metrics }), config.port, config.host) : undefined;
   const port = server === undefined ? 0 : (server.address() as AddressInfo).port;
   logger.info({ port, host: config.host, roles: config.roles }, 'shopstream started');
 
@@ -75,6 +77,7 @@ function httpDependencies(container: Container, config: Config, logger: Logger):
     products: container.get(ID.ProductService),
     orders: container.get(ID.OrderService),
     queries: container.get(ID.QueryService),
+    audit: container.get(ID.AuditService),
     health: container.get<HealthService>(ID.HealthService),
     projection: container.get<ProjectionWaiter>(ID.ProjectionWaiter),
     ids: container.get(ID.IdGenerator),

@@ -49,7 +49,7 @@ export async function startChildApp(env: Record<string, string>, timeoutMs = 30_
       clearTimeout(timer);
       reject(new Error(`child app exited (${String(status)}) before it started; stderr: ${stderr}`));
     });
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
       try {
         const entry = JSON.parse(line) as Record<string, unknown>;
         logs.push(entry);

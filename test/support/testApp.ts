@@ -4,6 +4,7 @@ import path from 'node:path';
 import { loadConfig } from '../../src/infrastructure/config/config';
 import { createLogger } from '../../src/infrastructure/logging/createLogger';
 import { startShopstream, type RunningShopstream } from '../../src/shopstream';
+import { documentValidator } from './openApiResponseValidator';
 
 export type TestResponse = {
   readonly status: number;
@@ -18,6 +19,10 @@ export type TestApp = {
   readonly dataDir: string;
   /** Every log line the app wrote, raw. */
   readonly logLines: string[];
+  /**
+   * Sends a JSON request. Every response of `request` and `requestRaw` is checked against the
+   * OpenAPI document, and one that does not match it fails the call.
+   */
   request(method: string, urlPath: string, body?: unknown, headers?: Record<string, string>): Promise<TestResponse>;
   /** Sends a raw body with the given headers, for malformed and non-JSON bodies. */
   requestRaw(method: string, urlPath: string, rawBody: string | undefined, headers: Record<string, string>): Promise<TestResponse>;
@@ -67,6 +72,7 @@ export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
     } catch {
       body = undefined;
     }
+    documentValidator().assertDocumented({ method, urlPath, status: response.status, headers: response.headers, text });
     return { status: response.status, headers: response.headers, text, body };
   };
 

@@ -1,7 +1,8 @@
+import { chainNewEvents, isChainedStream, storedHash } from '../audit/hashChain';
 import type { DomainEvent } from '../events/eventCodec';
 import { decodeEvent, encodeEvent } from '../events/eventCodec';
 import type { Clock } from '../ports/Clock';
-import type { EventStore, JsonObject, NewEvent } from '../ports/EventStore';
+import type { EventStore, JsonObject, NewEvent, RecordedEvent } from '../ports/EventStore';
 import { WrongExpectedRevisionError } from '../ports/EventStore';
 import type { IdGenerator } from '../ports/IdGenerator';
 import { ConcurrencyConflictError, PreconditionFailedError } from './applicationErrors';
@@ -31,7 +32,8 @@ export const MAX_CONFLICT_RETRIES = 5;
 /**
  * The one command path: read the stream, fold it, decide, append with the revision read as the
  * expected revision. A lost race is retried on fresh state unless the client sent `If-Match`,
- * in which case it becomes a precondition failure.
+ * in which case it becomes a precondition failure. Events appended to `user-`, `product-` and
+ * `order-` streams get `hash` and `previous_hash` metadata that chain them (see `hashChain`).
  */
 export class AggregateRepository {
   constructor(
@@ -41,13 +43,23 @@ export class AggregateRepository {
   ) {}
 
   async load<S, E extends DomainEvent, C>(aggregate: Aggregate<S, E, C>, streamId: string): Promise<LoadedAggregate<S>> {
+    const { state, revision } = await this.loadWithLastEvent(aggregate, streamId);
+    return { state, revision };
+  }
+
+  /** Also returns the stream's last event, whose hash the next append chains to. */
+  private async loadWithLastEvent<S, E extends DomainEvent, C>(
+    aggregate: Aggregate<S, E, C>,
+    streamId: string,
+  ): Promise<LoadedAggregate<S> & { readonly lastEvent: RecordedEvent | undefined }> {
     const recorded = await this.eventStore.readStream(streamId);
     let state = aggregate.initialState;
     for (const event of recorded) {
       const decoded = decodeEvent(event.type, event.data);
       if (decoded !== undefined) state = aggregate.evolve(state, decoded as E);
     }
-    return { state, revision: recorded.at(-1)?.revision };
+    const lastEvent = recorded.at(-1);
+    return { state, revision: lastEvent?.revision, lastEvent };
   }
 
   async execute<S, E extends DomainEvent, C>(
@@ -57,7 +69,7 @@ export class AggregateRepository {
     context: CommandContext,
   ): Promise<CommandResult<S, E>> {
     for (let attempt = 1; ; attempt++) {
-      const { state, revision } = await this.load(aggregate, streamId);
+      const { state, revision, lastEvent } = await this.loadWithLastEvent(aggregate, streamId);
       assertExpectedRevision(streamId, revision, context);
       const { expectedRevision } = context;
 
@@ -65,11 +77,11 @@ export class AggregateRepository {
       if (events.length === 0) return { state, revision, events, position: undefined };
 
       try {
-        const appended = await this.eventStore.appendToStream(
-          streamId,
-          events.map((event) => this.toNewEvent(event, context)),
-          revision ?? 'no_stream',
-        );
+        const newEvents = events.map((event) => this.toNewEvent(event, context));
+        const chained = isChainedStream(streamId)
+          ? chainNewEvents(streamId, revision === undefined ? 0n : revision + 1n, storedHash(lastEvent), newEvents)
+          : newEvents;
+        const appended = await this.eventStore.appendToStream(streamId, chained, revision ?? 'no_stream');
         const newState = events.reduce(aggregate.evolve, state);
         return { state: newState, revision: appended.nextExpectedRevision, events, position: appended.position };
       } catch (error) {

@@ -147,7 +147,9 @@ export class MongoReadModelStore implements ReadModelStore {
   async clear(): Promise<void> {
     try {
       // deleteMany rather than drop keeps the indexes in place for the rebuild.
-      await Promise.all(READ_MODEL_COLLECTIONS.map((collection) => this.collection(collection).deleteMany({})));
+      for (const collection of READ_MODEL_COLLECTIONS) {
+        await this.collection(collection).deleteMany({});
+      }
       await this.checkpoints().deleteOne({ _id: PROJECTOR_CHECKPOINT_ID });
     } catch (error) {
       throw toReadModelError(error, 'clear');
@@ -164,9 +166,10 @@ export class MongoReadModelStore implements ReadModelStore {
     const changesByCollection = groupNewestChanges(changes);
 
     try {
-      await Promise.all(
-        READ_MODEL_COLLECTIONS.map((collection) => this.writeRecords(collection, changesByCollection[collection])),
-      );
+      // One collection at a time: FerretDB 1.24 can deadlock under many concurrent writes.
+      for (const collection of READ_MODEL_COLLECTIONS) {
+        await this.writeRecords(collection, changesByCollection[collection]);
+      }
       await this.storeCheckpoint(position);
     } catch (error) {
       throw toReadModelError(error, 'apply changes');
@@ -273,7 +276,7 @@ async function ensureIndexes(db: Db): Promise<void> {
   const orders = db.collection<ViewDocument>('orders');
   // Creating an existing index is a no-op in MongoDB, but FerretDB on PostgreSQL may still take
   // a table lock for it and wait behind running writes, so a restart checks first.
-  const existing = await orders.listIndexes().toArray().catch(() => []);
+  const existing: Array<{ name?: string }> = await orders.listIndexes().toArray().catch(() => []);
   if (existing.some((index) => index.name === ORDERS_BY_CUSTOMER_INDEX)) return;
 
   // customer_id first for the filter, _id second so the index also serves "oldest first".

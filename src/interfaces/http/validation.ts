@@ -92,7 +92,8 @@ function requireAll(fields: Record<string, Joi.Schema>): Joi.ObjectSchema {
   return Joi.object(Object.fromEntries(Object.entries(fields).map(([name, schema]) => [name, schema.required()])));
 }
 
-function validationError(details: Array<{ field: string; message: string }>): HttpError {
+/** Builds the 400 `validation_failed` error with one detail per invalid field. */
+export function validationError(details: Array<{ field: string; message: string }>): HttpError {
   const summary = details.map((detail) => detail.message).join('; ');
   return new HttpError(400, 'validation_failed', `invalid request: ${summary}`, details);
 }

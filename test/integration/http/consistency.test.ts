@@ -102,6 +102,22 @@ for (const backend of testBackends()) describeWithRabbitMq(`consistency on ${bac
     );
   });
 
+  it('200 concurrent orders of one customer', async () => {
+    const customer = await app.request('POST', '/users/', { email: 'many@example.com', username: 'many', password: 'password1' });
+
+    const responses = await Promise.all(
+      Array.from({ length: 200 }, (_unused, index) => app.request('POST', '/orders/', { customer_id: customer.body.id, total_amount: index + 1 })),
+    );
+
+    expect(responses.filter((response) => response.status !== 201)).toEqual([]);
+    const listed = await app.request('GET', `/orders/user/${customer.body.id}`);
+    expect(listed.body).toHaveLength(200);
+    expect(new Set(listed.body.map((order: { id: number }) => order.id)).size).toBe(200);
+    expect(listed.body.map((order: { total_amount: number }) => order.total_amount).sort((left: number, right: number) => left - right)).toEqual(
+      Array.from({ length: 200 }, (_unused, index) => index + 1),
+    );
+  });
+
   it('orders of deleted customer', async () => {
     const customer = await app.request('POST', '/users/', { email: 'gone@example.com', username: 'gone', password: 'password1' });
     await app.request('POST', '/orders/', { customer_id: customer.body.id, total_amount: 10 });

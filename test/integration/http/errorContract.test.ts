@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import type { AuditService } from '../../../src/application/audit/AuditService';
 import type { HealthService } from '../../../src/application/health/HealthService';
 import type { OrderService } from '../../../src/application/orders/OrderService';
 import { ReadModelUnavailableError, type ReadModelStore } from '../../../src/application/ports/ReadModelStore';
@@ -531,6 +532,7 @@ describe('HTTP error contract, read model outage', () => {
       products: {} as ProductService,
       orders: {} as OrderService,
       queries: new QueryService(failingStore),
+      audit: {} as AuditService,
       health: {} as HealthService,
       projection: {} as ProjectionWaiter,
       ids: { newId: () => randomUUID() },

@@ -153,7 +153,13 @@ describe('AggregateRepository.execute', () => {
     expect(stored).toHaveLength(1);
     expect(stored[0]?.type).toBe('OrderCreated');
     expect(stored[0]?.data).toEqual({ order_id: 7, customer_id: 1, total_amount: 42.5, status: 'pending', created_at: START });
-    expect(stored[0]?.metadata).toEqual({ correlation_id: 'request-1', causation_id: 'command-1', occurred_at: START });
+    expect(stored[0]?.metadata).toEqual({
+      correlation_id: 'request-1',
+      causation_id: 'command-1',
+      occurred_at: START,
+      previous_hash: null,
+      hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
     expect(result.revision).toBe(0n);
     expect(result.position).toBe(stored[0]?.position);
     expect(result.state).toMatchObject({ status: 'pending', id: 7 });

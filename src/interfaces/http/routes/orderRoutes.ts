@@ -1,12 +1,15 @@
 import { Router } from 'express';
+import type { AuditService } from '../../../application/audit/AuditService';
 import type { OrderService } from '../../../application/orders/OrderService';
 import type { QueryService } from '../../../application/queries/QueryService';
 import type { OrderStatus } from '../../../domain/order/orderStatus';
+import { parseStatePointQuery } from '../auditQueries';
 import { jsonBody, methodNotAllowed } from '../middleware';
 import { awaitProjection, BODY_LIMIT_BYTES, commandContext, sendCreated, setETag, type WriteSupport } from '../routeSupport';
 import { parseIdParam, schemas, toMoney, validateBody } from '../validation';
+import { sendOrderState } from './auditRoutes';
 
-export function orderRoutes(orders: OrderService, queries: QueryService, support: WriteSupport): Router {
+export function orderRoutes(orders: OrderService, queries: QueryService, support: WriteSupport, audit: AuditService): Router {
   const router = Router();
 
   router.post('/orders', jsonBody(BODY_LIMIT_BYTES), async (request, response) => {
@@ -31,6 +34,11 @@ export function orderRoutes(orders: OrderService, queries: QueryService, support
 
   router.get('/orders/:order_id', async (request, response) => {
     const orderId = parseIdParam('order_id', request.params.order_id);
+    const point = parseStatePointQuery(request.query);
+    if (point !== undefined) {
+      sendOrderState(response, await audit.orderStateAt(orderId, point));
+      return;
+    }
 
     const record = await queries.get('orders', orderId);
 
