@@ -64,10 +64,10 @@ export function startMongoTestServer(): MongoTestServerResult {
 }
 
 /**
- * FerretDB 1.24 on PostgreSQL can deadlock when the write commands in flight reach its
- * PostgreSQL pool size (pool_max_conns, set by scripts/ferretdb.sh): an update holds one pooled
- * connection for its query while it waits for a second one to write. A small driver pool per
- * client keeps a test file's commands in flight below that size.
+ * FerretDB 1.24 on PostgreSQL blocks for good once its commands in flight hold every pooled
+ * PostgreSQL connection (pool_max_conns, set by scripts/ferretdb.sh). Each update of a command
+ * holds one until the command ends. A small driver pool per client keeps a test file's commands
+ * in flight well below that size.
  */
 const FERRETDB_CLIENT_POOL_SIZE = 4;
 
@@ -79,17 +79,22 @@ function withPoolLimit(uri: string): string {
   return url.toString();
 }
 
-/** A database name no other test file or run uses. */
+/** Returns a database name that no other test file or run uses. */
 export function uniqueDatabaseName(label: string): string {
   return `shopstream_test_${label}_${randomBytes(4).toString('hex')}`;
 }
 
+/** Drops the database, giving up after 10 s so that a wedged server cannot stall teardown. */
 export async function dropDatabase(uri: string, databaseName: string): Promise<void> {
-  // timeoutMS bounds the whole operation, so a wedged server cannot stall the suite's teardown.
-  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 5000, timeoutMS: 10_000 });
+  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 5000 });
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`dropping database ${databaseName} timed out after 10 s`)), 10_000);
+  });
   try {
-    await client.db(databaseName).dropDatabase();
+    await Promise.race([client.db(databaseName).dropDatabase(), deadline]);
   } finally {
+    clearTimeout(timer);
     await client.close();
   }
 }

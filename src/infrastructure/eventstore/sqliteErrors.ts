@@ -1,7 +1,5 @@
 // Classification of better-sqlite3 errors for the event store port. Result codes that mean the file
 // cannot be used right now (busy, I/O, full disk, corrupt) become EventStoreUnavailableError.
-import Database from 'better-sqlite3';
-
 import { EventStoreUnavailableError } from '../../application/ports/EventStore';
 
 // Primary result codes (and their extended forms, e.g. SQLITE_IOERR_WRITE) that mean the file
@@ -29,21 +27,21 @@ export function toStoreError(error: unknown, operation: string): Error {
 }
 
 export function isUnavailableError(error: unknown): boolean {
-  if (!(error instanceof Database.SqliteError)) return false;
+  if (!isSqliteError(error)) return false;
   const { code } = error;
   return UNAVAILABLE_CODES.some((unavailable) => code === unavailable || code.startsWith(`${unavailable}_`));
 }
 
 export function isDuplicateEventId(error: unknown): boolean {
   return (
-    error instanceof Database.SqliteError &&
+    isSqliteError(error) &&
     error.code === 'SQLITE_CONSTRAINT_UNIQUE' &&
     error.message.includes('events.event_id')
   );
 }
 
 export function isFileSystemError(error: unknown): boolean {
-  return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string' && !(error instanceof Database.SqliteError);
+  return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string' && !isSqliteError(error);
 }
 
 export function closedError(): EventStoreUnavailableError {
@@ -52,4 +50,13 @@ export function closedError(): EventStoreUnavailableError {
 
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Recognises better-sqlite3's errors by name and code rather than `instanceof`: the native addon
+ * keeps the error class of the first module instance that loaded it, so a second instance (as a
+ * test runner's fresh module registry creates) would see errors of a class it does not know.
+ */
+function isSqliteError(error: unknown): error is Error & { code: string } {
+  return error instanceof Error && error.name === 'SqliteError' && typeof (error as { code?: unknown }).code === 'string';
 }

@@ -63,7 +63,7 @@ export class MongoLease {
   /**
    * Connects a client of its own. Use the constructor instead to share the read model store's
    * database.
-   * @throws ReadModelUnavailableError when no server answers within `serverSelectionTimeoutMS`.
+   * @throws ReadModelUnavailableError when no server responds within `serverSelectionTimeoutMS`.
    */
   static async connect(uri: string, options: MongoLeaseConnectOptions): Promise<MongoLease> {
     const client = new MongoClient(uri, {
@@ -116,7 +116,7 @@ export class MongoLease {
 
     let matched: boolean;
     try {
-      // Renewing an expired lease that nobody took over is safe: the owner never changed.
+      // Renewing an expired lease that no other owner has taken is safe, because the owner never changed.
       const result = await this.leases.updateOne(
         { _id: name, owner: ownerId },
         { $set: { expires_at: new Date(now.getTime() + ttlMs) } },

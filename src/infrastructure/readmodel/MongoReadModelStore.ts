@@ -18,7 +18,20 @@ export type MongoReadModelStoreOptions = {
   readonly databaseName?: string;
   /** How long an operation waits for a reachable server before it fails, in ms. Default: 5000. */
   readonly serverSelectionTimeoutMS?: number;
+  /**
+   * Maximum updates sent in one `update` command. Default: no limit on MongoDB, and
+   * `FERRETDB_UPDATE_BATCH_SIZE` when the server is FerretDB (detected at connect).
+   */
+  readonly updateBatchSize?: number;
 };
+
+/**
+ * FerretDB 1.24 keeps one pooled PostgreSQL connection open for every update of an `update`
+ * command until the whole command ends (msg_update.go defers each query's close to the end of
+ * the handler). A command with as many updates as its pool (pool_max_conns) has connections
+ * blocks forever, and so does every other command. Small batches keep well below that size.
+ */
+export const FERRETDB_UPDATE_BATCH_SIZE = 2;
 
 /** A read model document: `_id` is the resource id, the other view fields sit at the top level. */
 export type ViewDocument = {
@@ -70,11 +83,12 @@ export class MongoReadModelStore implements ReadModelStore {
     private readonly client: MongoClient,
     private readonly db: Db,
     private readonly logger: Logger,
+    private readonly updateBatchSize: number,
   ) {}
 
   /**
    * Connects, creates the indexes, and returns the store.
-   * @throws ReadModelUnavailableError when no server answers within `serverSelectionTimeoutMS`.
+   * @throws ReadModelUnavailableError when no server responds within `serverSelectionTimeoutMS`.
    */
   static async connect(uri: string, options: MongoReadModelStoreOptions): Promise<MongoReadModelStore> {
     const client = new MongoClient(uri, {
@@ -84,16 +98,20 @@ export class MongoReadModelStore implements ReadModelStore {
     const db = client.db(options.databaseName ?? databaseNameFromUri(uri));
     const logger = options.logger.child({ component: 'MongoReadModelStore', database: db.databaseName });
 
+    let isFerretDb: boolean;
     try {
       await client.connect();
       await ensureIndexes(db);
+      const buildInfo = await db.admin().command({ buildInfo: 1 });
+      isFerretDb = typeof buildInfo.ferretdbVersion === 'string';
     } catch (error) {
       await client.close().catch(() => undefined);
       throw toReadModelError(error, 'connect');
     }
 
-    logger.info({}, 'read model store connected');
-    return new MongoReadModelStore(client, db, logger);
+    const updateBatchSize = options.updateBatchSize ?? (isFerretDb ? FERRETDB_UPDATE_BATCH_SIZE : Infinity);
+    logger.info({ isFerretDb, updateBatchSize }, 'read model store connected');
+    return new MongoReadModelStore(client, db, logger, updateBatchSize);
   }
 
   /** The connected database, for adapters that keep their documents beside the read models. */
@@ -180,11 +198,11 @@ export class MongoReadModelStore implements ReadModelStore {
    * Writes each record whose stored revision is lower, or that has no document yet.
    *
    * It avoids upserts on purpose. An upsert whose filter misses because the stored revision is
-   * newer turns into an insert that fails with a duplicate key, and FerretDB 1.24 stops an
-   * update batch at its first error even when the batch is unordered, so every later update of
-   * that batch would be skipped without a word. Inserts do honour `ordered: false` on both
-   * servers. So it reads the stored revisions, inserts the missing documents, and sends the
-   * rest as guarded updates, which cannot fail with a duplicate key.
+   * newer turns into an insert that fails with a duplicate key. FerretDB 1.24 stops an update
+   * batch at its first error even when the batch is unordered, so every later update of that
+   * batch would be skipped without a word. Inserts do honour `ordered: false` on both servers.
+   * So it reads the stored revisions, inserts the missing documents, and sends the rest as
+   * guarded updates, which cannot fail with a duplicate key.
    */
   private async writeRecords(collection: CollectionName, records: readonly ViewRecord[]): Promise<void> {
     if (records.length === 0) {
@@ -195,21 +213,23 @@ export class MongoReadModelStore implements ReadModelStore {
     const missing = records.filter((record) => !storedRevisions.has(record.id));
     const stale = records.filter((record) => (storedRevisions.get(record.id) ?? Infinity) < record.revision);
 
-    // A concurrent writer may insert a missing document first; its revision may still be older.
+    // A concurrent writer may have inserted a missing document first, with an older revision.
     const insertedByOthers = await this.insertExpectingDuplicates(collection, missing);
     const updates = [...stale, ...insertedByOthers];
     if (updates.length === 0) {
       return;
     }
 
-    // The filter is what enforces the revision guard: the revisions read above may be stale.
+    // The filter enforces the revision guard, because the revisions read above may be stale.
     // NOTE: FerretDB 1.24 evaluates the filter and writes the document in two steps, so two
     // concurrent writers to one document can both pass the guard and the older one can win.
     // MongoDB applies each single-document update atomically. See docs/mongodb.md.
-    await this.collection(collection).bulkWrite(
-      updates.map((record) => guardedUpdate(collection, record)),
-      { ordered: false },
-    );
+    const operations = updates.map((record) => guardedUpdate(collection, record));
+    for (let start = 0; start < operations.length; start += this.updateBatchSize) {
+      await this.collection(collection).bulkWrite(operations.slice(start, start + this.updateBatchSize), {
+        ordered: false,
+      });
+    }
   }
 
   private async readRevisions(collection: CollectionName, records: readonly ViewRecord[]): Promise<Map<number, number>> {
@@ -219,7 +239,7 @@ export class MongoReadModelStore implements ReadModelStore {
     return new Map(documents.map((document) => [document._id, document.revision]));
   }
 
-  /** Inserts the records unordered; returns those whose insert hit a duplicate key. */
+  /** Inserts the records unordered and returns those whose insert hit a duplicate key. */
   private async insertExpectingDuplicates(
     collection: CollectionName,
     records: readonly ViewRecord[],
