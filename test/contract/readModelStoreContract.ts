@@ -61,6 +61,22 @@ export function describeReadModelStoreContract(
       await expect(store.get('orders', 3)).resolves.toEqual(order);
     });
 
+    it('list returns a collection lowest id first', async () => {
+      const deleted = { ...orderRecord(2, 1, 1), deleted: true };
+      await store.applyChanges(
+        [
+          { collection: 'orders', record: orderRecord(7, 1, 0) },
+          { collection: 'orders', record: deleted },
+          { collection: 'users', record: userRecord(1, 0) },
+        ],
+        10n,
+      );
+
+      await expect(store.list('orders')).resolves.toEqual([deleted, orderRecord(7, 1, 0)]);
+      await expect(store.list('users')).resolves.toEqual([userRecord(1, 0)]);
+      await expect(store.list('products')).resolves.toEqual([]);
+    });
+
     it('collections keep the same id apart', async () => {
       await store.applyChanges(
         [

@@ -56,6 +56,8 @@ export type ViewChange = {
 
 export interface ReadModelStore {
   get<C extends CollectionName>(collection: C, id: number): Promise<ViewRecord<C> | undefined>;
+  /** Every document of a collection, lowest id first, deleted ones included; for verification, so it reads the whole collection. */
+  list<C extends CollectionName>(collection: C): Promise<ViewRecord<C>[]>;
   /** Orders of one customer, oldest (lowest id) first, deleted or not. */
   listOrdersByCustomer(customerId: number): Promise<OrderView[]>;
   /**

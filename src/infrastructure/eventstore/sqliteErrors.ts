@@ -54,9 +54,11 @@ export function errorMessage(error: unknown): string {
 
 /**
  * Recognises better-sqlite3's errors by name and code rather than `instanceof`: the native addon
- * keeps the error class of the first module instance that loaded it, so a second instance (as a
- * test runner's fresh module registry creates) would see errors of a class it does not know.
+ * keeps the error class of the first module instance that loaded it, which may extend another
+ * realm's `Error` (each jest test file runs in a realm of its own), so even `instanceof Error` fails.
  */
 function isSqliteError(error: unknown): error is Error & { code: string } {
-  return error instanceof Error && error.name === 'SqliteError' && typeof (error as { code?: unknown }).code === 'string';
+  if (typeof error !== 'object' || error === null) return false;
+  const { name, code } = error as { name?: unknown; code?: unknown };
+  return name === 'SqliteError' && typeof code === 'string';
 }

@@ -32,6 +32,11 @@ export class InMemoryReadModelStore implements ReadModelStore {
     return Promise.resolve(stored === undefined ? undefined : copyRecord(stored));
   }
 
+  list<C extends CollectionName>(collection: C): Promise<ViewRecord<C>[]> {
+    const records = [...this.collection(collection).values()].sort((left, right) => left.id - right.id);
+    return Promise.resolve(records.map(copyRecord));
+  }
+
   listOrdersByCustomer(customerId: number): Promise<OrderView[]> {
     const orderIds = [...(this.orderIdsByCustomer.get(customerId) ?? [])].sort((a, b) => a - b);
     const orders: OrderView[] = [];

@@ -128,6 +128,15 @@ export class MongoReadModelStore implements ReadModelStore {
     }
   }
 
+  async list<C extends CollectionName>(collection: C): Promise<ViewRecord<C>[]> {
+    try {
+      const documents = await this.collection(collection).find({}).sort({ _id: 1 }).toArray();
+      return documents.map((document) => toRecord(collection, document));
+    } catch (error) {
+      throw toReadModelError(error, `list ${collection}`);
+    }
+  }
+
   async listOrdersByCustomer(customerId: number): Promise<OrderView[]> {
     try {
       const documents = await this.collection('orders')

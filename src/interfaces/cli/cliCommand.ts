@@ -2,6 +2,9 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { AuditedResource } from '../../application/audit/AuditService';
 import { AUDITED_RESOURCES } from '../../application/audit/AuditService';
 import type { EventStore } from '../../application/ports/EventStore';
+import type { LeaseStore } from '../../application/ports/LeaseStore';
+import type { Logger } from '../../application/ports/Logger';
+import type { ReadModelStore } from '../../application/ports/ReadModelStore';
 
 /** Exit statuses of the CLI. */
 export const EXIT_OK = 0;
@@ -17,8 +20,12 @@ export type CliOutput = {
 
 export type CliContext = {
   readonly output: CliOutput;
+  readonly logger: Logger;
   /** Opens the event store that the environment selects, on first call; the CLI closes it after the command. */
   readonly eventStore: () => Promise<EventStore>;
+  /** Connects to the MongoDB read models of MONGODB_URI; the command closes them. Fails without MONGODB_URI. */
+  readonly readModels: () => Promise<{ store: ReadModelStore; leases: LeaseStore; close: () => Promise<void> }>;
+  readonly leaseTtlMs: number;
 };
 
 /**

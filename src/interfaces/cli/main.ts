@@ -8,11 +8,15 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { EventStore } from '../../application/ports/EventStore';
 import { EventStoreUnavailableError } from '../../application/ports/EventStore';
+import type { LeaseStore } from '../../application/ports/LeaseStore';
 import type { Logger } from '../../application/ports/Logger';
+import { ReadModelUnavailableError, type ReadModelStore } from '../../application/ports/ReadModelStore';
 import { openEventStore } from '../../compositionRoot';
 import { NotFoundError } from '../../domain/shared/errors';
 import { ConfigError, loadConfig, type Config } from '../../infrastructure/config/config';
 import { createLogger } from '../../infrastructure/logging/createLogger';
+import { MongoLease } from '../../infrastructure/readmodel/MongoLease';
+import { MongoReadModelStore } from '../../infrastructure/readmodel/MongoReadModelStore';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type CliCommand, type CliOutput } from './cliCommand';
 import { COMMANDS } from './commands';
 
@@ -49,7 +53,13 @@ export async function runCli(argv: readonly string[], output: CliOutput, env?: N
   const logger = createLogger(config.logLevel, { write: (line: string) => output.stderr(line) });
   let store: Promise<EventStore> | undefined;
   try {
-    return await command.run(args, { output, eventStore: () => (store ??= openExistingEventStore(config, logger)) });
+    return await command.run(args, {
+      output,
+      logger,
+      eventStore: () => (store ??= openExistingEventStore(config, logger)),
+      readModels: () => openMongoReadModels(config, logger),
+      leaseTtlMs: config.leaseTtlMs,
+    });
   } catch (error) {
     return reportFailure(command, error, output);
   } finally {
@@ -71,12 +81,32 @@ async function openExistingEventStore(config: Config, logger: Logger): Promise<E
   return openEventStore(config, logger);
 }
 
+async function openMongoReadModels(config: Config, logger: Logger): Promise<{ store: ReadModelStore; leases: LeaseStore; close: () => Promise<void> }> {
+  const uri = config.mongoDbUri;
+  if (uri === undefined) {
+    throw new UsageError('MONGODB_URI is not set; in-memory read models live inside the server and are rebuilt at every start');
+  }
+  const store = await MongoReadModelStore.connect(uri, { logger });
+  const leases = await MongoLease.connect(uri, { logger }).catch(async (error: unknown) => {
+    await store.close();
+    throw error;
+  });
+  return {
+    store,
+    leases,
+    close: async () => {
+      await leases.close();
+      await store.close();
+    },
+  };
+}
+
 function reportFailure(command: CliCommand, error: unknown, output: CliOutput): number {
   if (error instanceof UsageError) {
     output.stderr(`shopstream ${command.name}: ${error.message}\nusage: shopstream ${command.name} ${command.arguments}\n`);
     return EXIT_USAGE;
   }
-  if (error instanceof NotFoundError || error instanceof EventStoreUnavailableError) {
+  if (error instanceof NotFoundError || error instanceof EventStoreUnavailableError || error instanceof ReadModelUnavailableError) {
     output.stderr(`shopstream ${command.name}: ${error.message}\n`);
     return EXIT_FAILURE;
   }
