@@ -5,7 +5,7 @@ import { Container } from 'inversify';
 import { AuditService } from './application/audit/AuditService';
 import { HealthService, type LeasedWorker } from './application/health/HealthService';
 import { OrderService } from './application/orders/OrderService';
-import { OutboxRelay } from './application/outbox/OutboxRelay';
+import { OutboxRelay, RELAY_STREAM_PREFIXES } from './application/outbox/OutboxRelay';
 import type { Clock } from './application/ports/Clock';
 import type { EventStore } from './application/ports/EventStore';
 import type { IdGenerator } from './application/ports/IdGenerator';
@@ -18,6 +18,7 @@ import { ProductService } from './application/products/ProductService';
 import { CheckpointWaiter } from './application/projection/CheckpointWaiter';
 import { ProjectionProgress, type ProjectionWaiter } from './application/projection/ProjectionProgress';
 import { Projector } from './application/projection/Projector';
+import { PROJECTED_STREAM_PREFIXES } from './application/projection/projections';
 import { QueryService } from './application/queries/QueryService';
 import { AggregateRepository } from './application/shared/AggregateRepository';
 import { IdAllocator } from './application/shared/IdAllocator';
@@ -82,7 +83,7 @@ export function openEventStore(config: Config, logger: Logger): Promise<EventSto
 }
 
 /**
- * Binds every port and service; the only place that knows which adapter implements which port.
+ * Binds every port and service; the only place that chooses which adapter implements which port.
  * With `metrics`, appends and publishes are counted and the workers are reported.
  */
 export function buildContainer(config: Config, logger: Logger, adapters: Adapters, metrics?: ShopstreamMetrics): Container {
@@ -161,7 +162,10 @@ export function buildContainer(config: Config, logger: Logger, adapters: Adapter
     );
   container.bind(ID.HealthService).toDynamicValue(() => {
     const workers = get<Workers>(ID.Workers);
-    return new HealthService(get(ID.EventStore), get(ID.ReadModelStore), get(ID.MessagePublisher), workers.projector, workers.relay);
+    return new HealthService(get(ID.EventStore), get(ID.ReadModelStore), get(ID.MessagePublisher), workers.projector, workers.relay, {
+      stallThresholdMs: config.stallThresholdMs,
+      streamPrefixes: { projector: PROJECTED_STREAM_PREFIXES, relay: RELAY_STREAM_PREFIXES },
+    });
   });
 
   if (metrics !== undefined) {

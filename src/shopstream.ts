@@ -21,7 +21,7 @@ export type RunningShopstream = {
 /**
  * Starts the parts of shopstream that `ROLES` selects (by default the API, the projector and
  * the outbox relay) in this process. With in-memory read models the HTTP server listens only
- * after the projector has caught up with the log, so the first GET sees every earlier write.
+ * after the projector has caught up with the log, so the first GET returns every earlier write.
  */
 export async function startShopstream(config: Config, logger: Logger): Promise<RunningShopstream> {
   const roles = new Set(config.roles);
@@ -98,6 +98,10 @@ function listen(app: ReturnType<typeof createApp>, port: number, host: string): 
 function closeServer(server: Server, graceMs: number): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+    // A keep-alive connection busy at close() would otherwise carry new requests until the grace
+    // period ends and is then reset mid-request; `Connection: close` ends it after its next response.
+    // Prepended so that it runs before the app's handler can send the headers.
+    server.prependListener('request', (_request, response) => response.setHeader('Connection', 'close'));
     server.close(() => {
       clearTimeout(timer);
       resolve();

@@ -13,6 +13,7 @@ const DEFAULTS: Config = {
   retryInitialDelayMs: 200,
   retryMaxDelayMs: 5000,
   shutdownGraceMs: 10_000,
+  stallThresholdMs: 30_000,
   roles: ['api', 'projector', 'relay'],
   leaseTtlMs: 10_000,
   instanceId: undefined,
@@ -35,6 +36,7 @@ const INVALID_SETTINGS: ReadonlyArray<readonly [variable: string, invalid: reado
   ['RETRY_INITIAL_DELAY_MS', ['0', '60001', 'fast'], ['1', '60000']],
   ['RETRY_MAX_DELAY_MS', ['0', '300001', 'slow'], ['1', '300000']],
   ['SHUTDOWN_GRACE_MS', ['-5', '300001', 'later'], ['0', '300000']],
+  ['STALL_THRESHOLD_MS', ['99', '3600001', 'never'], ['100', '3600000']],
 ];
 
 const SECRET_VARIABLES = ['EVENTSTORE_CONNECTION_STRING', 'MONGODB_URI', 'RABBITMQ_URL'];
@@ -92,6 +94,7 @@ describe('loadConfig valid values', () => {
       RETRY_INITIAL_DELAY_MS: '50',
       RETRY_MAX_DELAY_MS: '60000',
       SHUTDOWN_GRACE_MS: '2500',
+      STALL_THRESHOLD_MS: '1500',
       ROLES: 'api, relay',
       LEASE_TTL_MS: '3000',
       INSTANCE_ID: 'node-a',
@@ -110,6 +113,7 @@ describe('loadConfig valid values', () => {
       retryInitialDelayMs: 50,
       retryMaxDelayMs: 60000,
       shutdownGraceMs: 2500,
+      stallThresholdMs: 1500,
       roles: ['api', 'relay'],
       leaseTtlMs: 3000,
       instanceId: 'node-a',

@@ -6,6 +6,9 @@ import type { BackoffOptions } from '../shared/Backoff';
 import { SubscriptionWorker, type SubscriptionWorkerStatus } from '../shared/SubscriptionWorker';
 import { toOrderMessage } from './orderMessages';
 
+/** Streams the relay reads: orders only. */
+export const RELAY_STREAM_PREFIXES = ['order-'] as const;
+
 /** The relay's checkpoint lives in the event store, so any instance sharing the store resumes from it. */
 export const RELAY_CHECKPOINT_STREAM = 'checkpoints-outbox_relay';
 
@@ -37,7 +40,7 @@ export class OutboxRelay {
       eventStore,
       {
         name: 'outbox-relay',
-        streamPrefixes: ['order-'],
+        streamPrefixes: RELAY_STREAM_PREFIXES,
         maxBatchSize: options.maxBatchSize,
         retry: options.retry,
         loadCheckpoint: () => this.loadCheckpoint(),

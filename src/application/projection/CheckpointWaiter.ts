@@ -8,8 +8,8 @@ const POLL_INTERVAL_MS = 10;
 type Waiter = { readonly position: bigint; readonly resolve: (reached: boolean) => void; readonly timer: NodeJS.Timeout };
 
 /**
- * Waits on the projector checkpoint stored with shared read models (MongoDB), so a command
- * answered by one instance is visible on every instance's GET, whichever instance projects.
+ * Waits on the projector checkpoint stored with shared read models (MongoDB), so the result of a
+ * command on one instance is visible on every instance's GET, whichever instance projects.
  * One polling loop serves all waiting commands, so a burst of requests costs one checkpoint
  * read per interval, not one per request. When this instance is the projector, its
  * in-process progress wakes the waiters without polling.

@@ -53,8 +53,8 @@ export type VerificationResult = {
 
 /**
  * Replays the log into `scratch` with the projector's code and compares every document with
- * the live read models. The live side is read after the replay, so a document that a command
- * changed meanwhile shows a newer revision and is reported as divergent; a rerun settles it.
+ * the live read models. The live side is read after the replay. A document that a command
+ * changed meanwhile therefore has a newer revision and is reported as divergent until a rerun.
  */
 export async function verifyReadModels(
   eventStore: EventStore,

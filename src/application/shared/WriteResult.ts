@@ -1,4 +1,4 @@
-/** What a command returns to the interface layer. */
+/** The outcome of a command, as the interface layer uses it. */
 export type WriteResult = {
   /** The resource's id. */
   readonly id: number;

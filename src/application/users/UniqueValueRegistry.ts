@@ -45,13 +45,13 @@ export class UniqueValueRegistry {
     private readonly logger: Logger,
   ) {}
 
-  /** Throws the field's "taken" error if another user holds the value now. */
+  /** Throws the field's "taken" error if the value belongs to another user now. */
   async assertAvailable(field: UniqueField, value: string, forUserId?: number): Promise<void> {
     const reservation = await this.read(field, value);
     if (await this.isHeldByOther(field, value, reservation, forUserId)) throw takenError(field, value);
   }
 
-  /** Reserves the value for the user; throws the field's "taken" error if another user holds it. */
+  /** Reserves the value for the user; throws the field's "taken" error if it belongs to another user. */
   async reserve(field: UniqueField, value: string, userId: number, context: CommandContext): Promise<void> {
     const streamId = reservationStreamName(field, value);
 

@@ -14,12 +14,13 @@ export type Config = {
   readonly retryInitialDelayMs: number;
   readonly retryMaxDelayMs: number;
   readonly shutdownGraceMs: number;
+  readonly stallThresholdMs: number;
   readonly roles: readonly Role[];
   readonly leaseTtlMs: number;
   readonly instanceId: string | undefined;
 };
 
-/** What a process runs: the HTTP API, the projector, the outbox relay. */
+/** The parts a process can run: the HTTP API, the projector, the outbox relay. */
 export const ROLES = ['api', 'projector', 'relay'] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -65,7 +66,7 @@ export const SETTINGS: readonly Setting[] = [
   {
     variable: 'READ_YOUR_WRITES_TIMEOUT_MS',
     key: 'readYourWritesTimeoutMs',
-    description: 'how long a command waits for the projector before answering, in ms',
+    description: 'how long a command waits for the projector before it responds, in ms',
     schema: Joi.number().integer().min(0).max(60_000).default(5000),
   },
   {
@@ -107,6 +108,12 @@ export const SETTINGS: readonly Setting[] = [
     key: 'shutdownGraceMs',
     description: 'time allowed for a graceful shutdown on SIGTERM, in ms',
     schema: Joi.number().integer().min(0).max(300_000).default(10_000),
+  },
+  {
+    variable: 'STALL_THRESHOLD_MS',
+    key: 'stallThresholdMs',
+    description: 'how long a projector or relay checkpoint may stay unchanged while events wait before readiness reports the worker stalled, in ms',
+    schema: Joi.number().integer().min(100).max(3_600_000).default(30_000),
   },
 ];
 

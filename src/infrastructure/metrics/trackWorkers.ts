@@ -1,12 +1,9 @@
-import { RELAY_CHECKPOINT_STREAM } from '../../application/outbox/OutboxRelay';
+import { RELAY_CHECKPOINT_STREAM, RELAY_STREAM_PREFIXES } from '../../application/outbox/OutboxRelay';
 import type { EventStore } from '../../application/ports/EventStore';
 import type { ReadModelStore } from '../../application/ports/ReadModelStore';
 import { PROJECTED_STREAM_PREFIXES } from '../../application/projection/projections';
 import type { SubscriptionWorkerStatus } from '../../application/shared/SubscriptionWorker';
 import type { ShopstreamMetrics } from './ShopstreamMetrics';
-
-// NOTE: the same prefixes as OutboxRelay's subscription, which does not export them; keep the two equal.
-const RELAY_STREAM_PREFIXES = ['order-'];
 
 export type TrackedWorkers = {
   readonly eventStore: EventStore;

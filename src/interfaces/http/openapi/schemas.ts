@@ -85,6 +85,12 @@ const workerReportProperties = {
   state: { type: 'string', enum: ['running', 'retrying', 'stopped'] },
   checkpoint: { ...position, description: 'Last log position the worker has handled; null before its first batch.' },
   lag: { ...position, description: 'Head position minus checkpoint, in log positions (an event count on the embedded store).' },
+  stalled: {
+    type: 'boolean',
+    description:
+      'True when this process runs the worker and its checkpoint has not moved for longer than `STALL_THRESHOLD_MS` while events of its streams wait after it. ' +
+      'Always false for a standby or disabled worker.',
+  },
 } as const satisfies Record<string, JsonSchema>;
 
 /** Wraps fields in an object schema that rejects unknown fields; `required` lists the mandatory ones. */
@@ -171,7 +177,7 @@ export const componentSchemas: Readonly<Record<string, JsonSchema>> = {
       head_position: { ...position, description: 'Position of the newest event in the log; null when the log is empty or unreachable.' },
     },
     ['status', 'dependencies', 'projector', 'relay', 'head_position'],
-    'Ready when the event store and read model store answer and the projector runs (where this process runs it). ' +
-      'A broker outage does not make the service unready: messages wait in the log.',
+    'Ready when the event store and read model store answer and the projector runs and is not stalled (where this process runs it). ' +
+      'A broker outage or a stalled relay does not make the service unready: commands still succeed and their messages wait in the log.',
   ),
 };
