@@ -192,7 +192,7 @@ export type Workers = {
 function buildWorkers(config: Config, logger: Logger, leases: LeaseStore, projector: Projector, relay: OutboxRelay): Workers {
   const ownerId = config.instanceId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const runner = (name: string, task: LeasedTask): LeasedRunner =>
-    new LeasedRunner(leases, { name, ownerId, ttlMs: config.leaseTtlMs }, task, logger.child({ lease: name }));
+    new LeasedRunner(leases, { name, ownerId, ttlMs: config.leaseTtlMs }, task, logger);
 
   const projectorTask: LeasedTask = {
     start: async () => {

@@ -78,7 +78,9 @@ export class LeasedRunner {
   private async giveUp(reason: string): Promise<void> {
     const { name, ownerId } = this.options;
     this.holding = false;
-    this.logger.warn({ lease: name, owner: ownerId, reason }, 'stopping leased worker');
+    const context = { lease: name, owner: ownerId, reason };
+    if (this.stopped) this.logger.info(context, 'stopping leased worker');
+    else this.logger.warn(context, 'stopping leased worker');
     await this.running;
     await this.task.stop();
     try {

@@ -52,7 +52,11 @@ function parseIfMatch(header: string | undefined): bigint | undefined {
   if (header === undefined || header.trim() === '*') return undefined;
   const match = /^"(0|[1-9][0-9]{0,18})"$/.exec(header.trim());
   if (match?.[1] === undefined) {
-    throw new HttpError(412, 'precondition_failed', `If-Match ${JSON.stringify(header)} does not match; send the ETag of a GET, e.g. "3"`);
+    throw new HttpError(
+      412,
+      'precondition_failed',
+      `If-Match ${header} is not an entity tag of this API; send the ETag header of a GET as it is, quotes included, e.g. If-Match: "3"`,
+    );
   }
   return BigInt(match[1]);
 }

@@ -94,7 +94,7 @@ function requireAll(fields: Record<string, Joi.Schema>): Joi.ObjectSchema {
 
 /** Builds the 400 `validation_failed` error with one detail per invalid field. */
 export function validationError(details: Array<{ field: string; message: string }>): HttpError {
-  const summary = details.map((detail) => detail.message).join('; ');
+  const summary = [...new Set(details.map((detail) => detail.message))].join('; ');
   return new HttpError(400, 'validation_failed', `invalid request: ${summary}`, details);
 }
 
