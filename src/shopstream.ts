@@ -98,9 +98,9 @@ function listen(app: ReturnType<typeof createApp>, port: number, host: string): 
 function closeServer(server: Server, graceMs: number): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => server.closeAllConnections(), graceMs);
-    // A keep-alive connection busy at close() would otherwise carry new requests until the grace
-    // period ends and is then reset mid-request; `Connection: close` ends it after its next response.
-    // Prepended so that it runs before the app's handler can send the headers.
+    // Without this, a keep-alive connection busy at close() carries new requests until the grace
+    // period ends and is then reset mid-request. `Connection: close` ends it after its next response.
+    // The listener is prepended so that it runs before the app's handler sends the headers.
     server.prependListener('request', (_request, response) => response.setHeader('Connection', 'close'));
     server.close(() => {
       clearTimeout(timer);

@@ -10,7 +10,7 @@ import { silentLogger } from './silentLogger';
 export type BackendInstance = {
   /** Environment variables that point the app at these servers. */
   readonly env: Record<string, string>;
-  /** Reads the whole log as the app's event store holds it, through a second adapter instance. */
+  /** Reads the whole log as the app's event store stores it, through a second adapter instance. */
   readLog(): Promise<RecordedEvent[]>;
   /** Stops the EventStoreDB test server, which fails open calls and keeps its data. Present only on EventStoreDB backends. */
   readonly stopEventStore?: () => Promise<void>;
@@ -29,7 +29,7 @@ export type TestBackend = {
 
 let mongo: MongoTestServerResult | undefined;
 
-/** Starts one MongoDB-wire server per test file, the first time a suite asks for one. */
+/** Starts one MongoDB-wire server per test file, the first time a suite requests one. */
 function mongoServer(): MongoTestServerResult {
   mongo ??= startMongoTestServer();
   return mongo;

@@ -53,7 +53,7 @@ const PENDING_SCAN_MAX_PAGES = 10;
  * commands still succeed and their messages wait in the log.
  *
  * A stalled projector (its checkpoint stuck while events wait for it) makes the instance not
- * ready, because its read models stop answering new writes.
+ * ready, because its read models stop reflecting new writes.
  */
 export class HealthService {
   private readonly projectorStall: StallWatch;
@@ -105,8 +105,8 @@ export class HealthService {
         role: relayRole,
         state: relayStatus?.state ?? 'stopped',
         checkpoint: relayStatus?.checkpoint?.toString() ?? null,
-        // TODO: the relay's checkpoint advances only on order events, so after other events this
-        // figure overstates its lag; a checkpoint per filtered position would make it exact.
+        // TODO: the relay's checkpoint advances only on order events, so this figure overstates its
+        // lag after other events. A checkpoint per filtered position would make it exact.
         lag: relayStatus === undefined ? null : lag(head, relayStatus.checkpoint),
         stalled: relayStalled,
         messages_published: relayStatus?.messagesPublished ?? 0,
@@ -184,8 +184,8 @@ class StallWatch {
       }
       if (events.length < PENDING_SCAN_PAGE_SIZE) return false;
     }
-    // NOTE: events of the worker further than this scan reached are found by a later check, which
-    // resumes where this one stopped; until then a stall behind a long run of other events goes unreported.
+    // NOTE: a later check resumes where this scan stopped and finds the worker's events beyond it.
+    // Until then, a stall behind a long run of other events goes unreported.
     return false;
   }
 

@@ -3,7 +3,7 @@
  * 64-bit unsigned; they are never converted to JS numbers, and travel as decimal strings in JSON.
  */
 
-/** What the append expects of the stream: any state, no stream yet, some stream, or exactly this revision. */
+/** The stream state an append expects: any state, no stream yet, some stream, or exactly this revision. */
 export type ExpectedRevision = 'any' | 'no_stream' | 'stream_exists' | bigint;
 
 export type JsonObject = { readonly [key: string]: unknown };
@@ -91,7 +91,7 @@ export class WrongExpectedRevisionError extends Error {
   }
 }
 
-/** The event store cannot be reached or failed to answer; the operation may be retried later. */
+/** The event store cannot be reached or did not respond; the operation may be retried later. */
 export class EventStoreUnavailableError extends Error {
   readonly code = 'service_unavailable';
 

@@ -1,6 +1,6 @@
 /**
  * Tracks the projector's checkpoint inside this process, so a command can wait until the
- * events it appended are in the read models before it answers (read-your-writes).
+ * events it appended are in the read models before it responds (read-your-writes).
  */
 export interface ProjectionWaiter {
   /** Resolves true once the checkpoint reaches `position`, or false after `timeoutMs`. */

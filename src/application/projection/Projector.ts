@@ -17,7 +17,7 @@ const CATCH_UP_PAGE_SIZE = 2000;
 
 /**
  * Builds the read models from the event log. At start it catches up by reading the log in
- * pages (so it knows when it has reached the head), then follows a live subscription.
+ * pages (so it can tell when it has reached the head), then follows a live subscription.
  * Each batch is one `applyChanges` call that also stores the checkpoint.
  */
 export class Projector {

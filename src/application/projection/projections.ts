@@ -7,7 +7,7 @@ export const PROJECTED_STREAM_PREFIXES = ['user-', 'product-', 'order-'] as cons
 
 export type ProjectionTarget = { readonly collection: CollectionName; readonly id: number };
 
-/** The read model document an event changes. */
+/** Returns the read model document an event changes. */
 export function projectionTarget(event: DomainEvent): ProjectionTarget {
   switch (event.type) {
     case 'UserRegistered':

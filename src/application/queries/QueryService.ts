@@ -3,7 +3,7 @@ import type { CollectionName, OrderView, ReadModelStore, ViewRecord } from '../p
 
 const RESOURCE_NAMES: Readonly<Record<CollectionName, string>> = { users: 'user', products: 'product', orders: 'order' };
 
-/** Answers queries from the read models only; never from the event store. */
+/** Serves queries from the read models only, never from the event store. */
 export class QueryService {
   constructor(private readonly readModels: ReadModelStore) {}
 

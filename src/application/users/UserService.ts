@@ -129,7 +129,7 @@ export class UserService {
   }
 }
 
-/** The values a successful update replaced, for the fields whose new value was reserved. */
+/** Returns the values a successful update replaced, for the fields whose new value was reserved. */
 function previousValues(
   state: { email: string; username: string },
   replaced: Partial<Record<UniqueField, string>>,

@@ -1,6 +1,6 @@
 /**
  * Base of every rule violation the domain reports. `code` is a stable string that
- * callers map to their own protocol; the domain itself knows nothing of HTTP.
+ * callers map to their own protocol; the domain itself has no notion of HTTP.
  */
 export abstract class DomainError extends Error {
   abstract readonly code: string;

@@ -37,7 +37,7 @@ export function requestContext(logger: Logger, ids: IdGenerator): RequestHandler
 /**
  * Reads a JSON body for a route that takes one: a non-JSON `Content-Type` is a 415 before the
  * body is read, and the body may be at most `limitBytes`. Mounted per route, so a wrong method
- * or path answers 405 or 404 whatever its body.
+ * or path gets 405 or 404 whatever its body.
  */
 export function jsonBody(limitBytes: number): RequestHandler {
   const parse = express.json({ limit: limitBytes, type: JSON_MEDIA_TYPES, strict: false });
@@ -51,7 +51,7 @@ export function jsonBody(limitBytes: number): RequestHandler {
   };
 }
 
-/** Answers a known path whose method has no route: 405 with `Allow`, or 204 with `Allow` for OPTIONS. */
+/** Responds to a known path whose method has no route: 405 with `Allow`, or 204 with `Allow` for OPTIONS. */
 export function methodNotAllowed(allowed: readonly string[]): RequestHandler {
   const allow = [...allowed, ...(allowed.includes('GET') ? ['HEAD'] : []), 'OPTIONS'].join(', ');
   return (request: Request, response: Response, next: NextFunction) => {

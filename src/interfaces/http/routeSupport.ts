@@ -61,7 +61,7 @@ function parseIfMatch(header: string | undefined): bigint | undefined {
   return BigInt(match[1]);
 }
 
-/** Answers 201 with `Location` and `ETag`, and the body the specification gives, plus the new id. */
+/** Responds 201 with `Location` and `ETag`, and the body the specification gives, plus the new id. */
 export function sendCreated(response: Response, collectionPath: string, statusText: string, result: WriteResult): void {
   setETag(response, result.revision);
   response.status(201).location(`${collectionPath}/${result.id}`).json({ status: statusText, id: result.id });

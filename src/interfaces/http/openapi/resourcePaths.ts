@@ -46,7 +46,7 @@ const READ_ERRORS = (resource: string): OperationObject['responses'] => ({
 /** Ids are allocated in creation order through the event store and never reused; a failed create may leave a gap. */
 const CREATE_NOTE = 'Ids are positive integers in creation order, never reused. The response is sent once the new resource is readable.';
 
-/** A command responds after the projector has applied its events, so a GET right after it sees the change. */
+/** A command responds after the projector has applied its events, so a GET right after it returns the change. */
 const WRITE_NOTE = 'The response is sent once the change is readable (up to the read-your-writes timeout).';
 
 function createOperation(options: {
