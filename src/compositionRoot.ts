@@ -195,9 +195,15 @@ function buildWorkers(config: Config, logger: Logger, leases: LeaseStore, projec
     new LeasedRunner(leases, { name, ownerId, ttlMs: config.leaseTtlMs }, task, logger);
 
   const projectorTask: LeasedTask = {
-    start: async () => {
-      await projector.catchUp();
-      projector.start();
+    start: async (signal) => {
+      try {
+        await projector.catchUp({ signal });
+      } catch (error) {
+        // The live subscription resumes from the stored checkpoint and retries with backoff,
+        // so a failed catch-up only delays the projector instead of leaving the lease idle.
+        logger.warn({ err: error, owner: ownerId }, 'projector catch-up failed; following the log from the checkpoint');
+      }
+      if (!signal.aborted) projector.start();
     },
     stop: () => projector.stop(),
   };

@@ -35,8 +35,10 @@ export async function startShopstream(config: Config, logger: Logger): Promise<R
   const workers = container.get<Workers>(ID.Workers);
 
   if (workers.projector !== undefined && !adapters.sharedReadModels) {
-    await workers.projector.worker.catchUp((eventsRead) => {
-      if (eventsRead % 100_000 === 0) logger.info({ eventsRead }, 'projector catching up');
+    await workers.projector.worker.catchUp({
+      onProgress: (eventsRead) => {
+        if (eventsRead % 100_000 === 0) logger.info({ eventsRead }, 'projector catching up');
+      },
     });
   }
   workers.projector?.runner.start();
@@ -53,13 +55,18 @@ export async function startShopstream(config: Config, logger: Logger): Promise<R
 
   const stop = async (): Promise<void> => {
     logger.info({ port }, 'shopstream stopping');
-    if (server !== undefined) await closeServer(server, config.shutdownGraceMs);
-    await workers.relay?.runner.stop();
-    await workers.projector?.runner.stop();
-    await adapters.publisher.close();
-    await adapters.leases.close?.();
-    await adapters.readModels.close();
-    await adapters.eventStore.close();
+    const graceMs = config.shutdownGraceMs;
+    const steps: ReadonlyArray<readonly [string, () => Promise<void> | undefined]> = [
+      // Half the grace period for in-flight requests leaves the other half for the relay's batch and the connections.
+      ['closing the HTTP server', () => server && closeServer(server, Math.floor(graceMs / 2))],
+      ['stopping the outbox relay', () => workers.relay?.runner.stop()],
+      ['stopping the projector', () => workers.projector?.runner.stop()],
+      ['closing the message broker connection', () => adapters.publisher.close()],
+      ['closing the lease store', () => adapters.leases.close?.()],
+      ['closing the read model store', () => adapters.readModels.close()],
+      ['closing the event store', () => adapters.eventStore.close()],
+    ];
+    await runWithDeadline(steps, graceMs);
     logger.info({ port }, 'shopstream stopped');
   };
 
@@ -108,4 +115,28 @@ function closeServer(server: Server, graceMs: number): Promise<void> {
     });
     server.closeIdleConnections();
   });
+}
+
+/**
+ * Runs the shutdown steps in order and rejects once `graceMs` has passed since the first one
+ * started, naming the step still running, so SIGTERM ends the process within the grace period
+ * even when a dependency does not respond.
+ */
+async function runWithDeadline(steps: ReadonlyArray<readonly [string, () => Promise<void> | undefined]>, graceMs: number): Promise<void> {
+  let pending = steps[0]?.[0] ?? 'nothing';
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`shutdown did not finish within SHUTDOWN_GRACE_MS (${graceMs} ms) while ${pending}`)), graceMs);
+  });
+  const run = async (): Promise<void> => {
+    for (const [name, step] of steps) {
+      pending = name;
+      await step();
+    }
+  };
+  try {
+    await Promise.race([run(), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

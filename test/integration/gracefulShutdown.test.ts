@@ -3,7 +3,8 @@ import type { RecordedEvent } from '../../src/application/ports/EventStore';
 import { SqliteEventStore } from '../../src/infrastructure/eventstore/SqliteEventStore';
 import { NEW_ORDERS_QUEUE } from '../../src/infrastructure/messaging/RabbitMqPublisher';
 import { buildApp, startChildApp, type ChildApp } from '../support/childApp';
-import { collectMessages, createTestVhost, describeWithRabbitMq, type MessageCollector, type TestVhost } from '../support/rabbitMq';
+import { amqpUrl, collectMessages, createTestVhost, describeWithRabbitMq, RABBITMQ_HOST, RABBITMQ_PORT, type MessageCollector, type TestVhost } from '../support/rabbitMq';
+import { startTcpProxy } from '../support/tcpProxy';
 import { silentLogger } from '../support/silentLogger';
 import { makeDataDir, removeDataDir } from '../support/testApp';
 
@@ -56,13 +57,14 @@ describeWithRabbitMq('graceful shutdown', () => {
   let newOrders: MessageCollector;
   const children: ChildApp[] = [];
 
-  const start = async (): Promise<ChildApp> => {
+  const start = async (env: Record<string, string> = {}): Promise<ChildApp> => {
     const child = await startChildApp({
       DATA_DIR: dataDir,
       RABBITMQ_URL: vhost.url,
       SHUTDOWN_GRACE_MS: String(SHUTDOWN_GRACE_MS),
       RETRY_INITIAL_DELAY_MS: '50',
       RETRY_MAX_DELAY_MS: '500',
+      ...env,
     });
     children.push(child);
     return child;
@@ -137,5 +139,28 @@ describeWithRabbitMq('graceful shutdown', () => {
     }
     expect([...loggedOrderIds].filter((orderId) => !messageIdsByOrder.has(orderId))).toEqual([]);
     expect([...messageIdsByOrder].filter(([, messageIds]) => messageIds.size !== 1)).toEqual([]);
+  });
+
+  it('exits within the grace period when the broker hangs', async () => {
+    const proxy = await startTcpProxy({ targetHost: RABBITMQ_HOST, targetPort: RABBITMQ_PORT });
+    try {
+      const app = await start({ RABBITMQ_URL: amqpUrl(vhost.vhost, proxy.port) });
+      const customer = await app.request('POST', '/users/', { email: 'hang@example.com', username: 'hang', password: 'password1' });
+      expect((await app.request('POST', '/orders/', { customer_id: customer.body.id, total_amount: 5 })).status).toBe(201);
+      await newOrders.waitForCount(1, 10_000);
+
+      proxy.stall();
+      expect((await app.request('POST', '/orders/', { customer_id: customer.body.id, total_amount: 6 })).status).toBe(201);
+      const sigtermAt = Date.now();
+      const exitStatus = await app.kill('SIGTERM');
+      const shutdownMs = Date.now() - sigtermAt;
+
+      expect(exitStatus).toBe(1);
+      expect(shutdownMs).toBeLessThan(SHUTDOWN_GRACE_MS + EXIT_MARGIN_MS);
+      const failure = app.logs.find((entry) => entry.msg === 'shutdown failed');
+      expect((failure?.err as { message?: string } | undefined)?.message).toMatch(/^shutdown did not finish within SHUTDOWN_GRACE_MS \(2000 ms\) while (stopping the outbox relay|closing the message broker connection)$/);
+    } finally {
+      await proxy.close();
+    }
   });
 });

@@ -40,6 +40,7 @@ describeWithMongo('several instances', () => {
         RETRY_INITIAL_DELAY_MS: '50',
         RETRY_MAX_DELAY_MS: '500',
         READ_YOUR_WRITES_TIMEOUT_MS: '3000',
+        SHUTDOWN_GRACE_MS: '5000',
         ...env,
       });
       children.push(child);

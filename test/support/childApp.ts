@@ -5,6 +5,8 @@ import type { TestResponse } from './testApp';
 
 const ROOT = path.resolve(__dirname, '../..');
 const MAIN = path.join(ROOT, 'dist/src/main.js');
+/** Longer than any grace period the suites configure, so only a hung process reaches it. */
+const KILL_TIMEOUT_MS = 20_000;
 
 /** Compiles src/ into dist/, as `npm start` does; call it in `beforeAll` of a suite that starts child apps. */
 export function buildApp(): void {
@@ -18,8 +20,11 @@ export type ChildApp = {
   /** Every log line the process wrote to stdout, parsed. */
   readonly logs: Array<Record<string, unknown>>;
   request(method: string, urlPath: string, body?: unknown): Promise<TestResponse>;
-  /** Sends a signal and waits for the process to exit; returns its exit code or signal. */
-  kill(signal: NodeJS.Signals): Promise<number | NodeJS.Signals | null>;
+  /**
+   * Sends a signal and waits for the process to exit; returns its exit code or signal. A process
+   * still running after `timeoutMs` is killed with SIGKILL and the promise rejects with its last log lines.
+   */
+  kill(signal: NodeJS.Signals, timeoutMs?: number): Promise<number | NodeJS.Signals | null>;
 };
 
 /**
@@ -82,9 +87,21 @@ export async function startChildApp(env: Record<string, string>, timeoutMs = 30_
       }
       return { status: response.status, headers: response.headers, text, body: parsed };
     },
-    kill(signal) {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
+    async kill(signal, timeoutMs = KILL_TIMEOUT_MS) {
+      if (child.exitCode !== null || child.signalCode !== null) return exited;
+      child.kill(signal);
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<'timed out'>((resolve) => {
+        timer = setTimeout(() => resolve('timed out'), timeoutMs);
+      });
+      const outcome = await Promise.race([exited, timedOut]);
+      clearTimeout(timer);
+      if (outcome !== 'timed out') return outcome;
+
+      child.kill('SIGKILL');
+      await exited;
+      const recent = logs.slice(-10).map((entry) => JSON.stringify(entry)).join('\n');
+      throw new Error(`child app did not exit within ${timeoutMs} ms of ${signal}; stderr: ${stderr}; last log lines:\n${recent}`);
     },
   };
 }

@@ -12,6 +12,11 @@ export type ProjectorOptions = {
   readonly retry: BackoffOptions;
 };
 
+export type CatchUpOptions = {
+  readonly onProgress?: (eventsRead: number, position: bigint) => void;
+  readonly signal?: AbortSignal;
+};
+
 /** Events read per page while catching up with `readAll` at start. */
 const CATCH_UP_PAGE_SIZE = 2000;
 
@@ -44,8 +49,12 @@ export class Projector {
     );
   }
 
-  /** Applies every event up to the head of the log as it was when called; returns how many were read. */
-  async catchUp(onProgress?: (eventsRead: number, position: bigint) => void): Promise<number> {
+  /**
+   * Applies every event up to the head of the log as it was when called; returns how many were
+   * read. An aborted `signal` ends the catch-up after the page being applied.
+   */
+  async catchUp(options: CatchUpOptions = {}): Promise<number> {
+    const { onProgress, signal } = options;
     let after = await this.readModels.getCheckpoint();
     if (after !== undefined) this.progress.advance(after);
     let eventsRead = 0;
@@ -60,7 +69,7 @@ export class Projector {
       eventsRead += page.length;
       after = last.position;
       onProgress?.(eventsRead, last.position);
-      if (page.length < CATCH_UP_PAGE_SIZE) break;
+      if (page.length < CATCH_UP_PAGE_SIZE || signal?.aborted === true) break;
     }
 
     this.logger.info({ eventsRead, checkpoint: after?.toString() }, 'projector caught up');

@@ -94,5 +94,5 @@ function sortKeys(value: object): Record<string, unknown> {
 }
 
 function replay(eventStore: EventStore, readModels: ReadModelStore, logger: Logger, onProgress?: ReplayProgress): Promise<number> {
-  return new Projector(eventStore, readModels, new ProjectionProgress(), logger, REPLAY_OPTIONS).catchUp(onProgress);
+  return new Projector(eventStore, readModels, new ProjectionProgress(), logger, REPLAY_OPTIONS).catchUp({ onProgress });
 }

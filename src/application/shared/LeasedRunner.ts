@@ -1,9 +1,13 @@
 import type { LeaseStore } from '../ports/LeaseStore';
 import type { Logger } from '../ports/Logger';
 
-/** A worker that may run on one instance at a time. `start` may take long (a catch-up); `stop` ends it. */
+/**
+ * A worker that may run on one instance at a time. `start` may take long (a catch-up) and
+ * should end soon after `signal` is aborted, which happens when the lease is given up; `stop`
+ * is called after `start` has settled.
+ */
 export type LeasedTask = {
-  start(): Promise<void>;
+  start(signal: AbortSignal): Promise<void>;
   stop(): Promise<void>;
 };
 
@@ -25,6 +29,7 @@ export class LeasedRunner {
   private stopped = false;
   private holding = false;
   private running: Promise<void> | undefined;
+  private startAborter: AbortController | undefined;
   private loop: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
 
@@ -60,7 +65,8 @@ export class LeasedRunner {
           if (await this.leases.tryAcquire(name, ownerId, ttlMs)) {
             this.holding = true;
             this.logger.info({ lease: name, owner: ownerId }, 'lease acquired; starting worker');
-            this.running = this.task.start().catch((error: unknown) => {
+            this.startAborter = new AbortController();
+            this.running = this.task.start(this.startAborter.signal).catch((error: unknown) => {
               this.logger.error({ err: error, lease: name }, 'leased worker failed to start');
             });
           }
@@ -81,6 +87,7 @@ export class LeasedRunner {
     const context = { lease: name, owner: ownerId, reason };
     if (this.stopped) this.logger.info(context, 'stopping leased worker');
     else this.logger.warn(context, 'stopping leased worker');
+    this.startAborter?.abort();
     await this.running;
     await this.task.stop();
     try {

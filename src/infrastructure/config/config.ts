@@ -106,7 +106,7 @@ export const SETTINGS: readonly Setting[] = [
   {
     variable: 'SHUTDOWN_GRACE_MS',
     key: 'shutdownGraceMs',
-    description: 'time allowed for a graceful shutdown on SIGTERM, in ms',
+    description: 'time from SIGTERM to exit, in ms: in-flight requests get the first half, then the workers stop and connections close; a shutdown still running at the end exits with status 1',
     schema: Joi.number().integer().min(0).max(300_000).default(10_000),
   },
   {
