@@ -47,3 +47,15 @@ export class FigureSet {
     return [...this.figures].map(([name, figure]) => ({ name, ...figure }));
   }
 }
+
+/** One step of `npm run bench`: what it measures, and how its figures compare with their baselines. */
+export type BenchmarkStep = {
+  /** Short name that `npm run bench -- --only=<key>` selects, e.g. `http`. */
+  readonly key: string;
+  readonly title: string;
+  readonly run: (figures: FigureSet) => Promise<void>;
+  readonly comparisons: readonly Comparison[];
+  /** Lines for the report's notes: the setup behind the figures. */
+  readonly notes: readonly string[];
+  readonly unmeasured?: readonly Unmeasured[];
+};

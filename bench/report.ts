@@ -32,7 +32,7 @@ export function appendReport(input: ReportInput): string {
   return section;
 }
 
-function renderSection(input: ReportInput): string {
+export function renderSection(input: ReportInput): string {
   const lines: string[] = [];
   lines.push('', `## ${input.startedAt.toISOString()}`, '');
   lines.push(`- Commit: ${input.commit}`);

@@ -1,63 +1,91 @@
 // Entry point of `npm run bench`: runs every baseline and scenario, 3 runs each, then appends a dated section to BENCHMARKS.md.
+// `npm run bench -- --only=http,store` runs the named steps and prints their section without appending it.
 import os from 'node:os';
 import { loadConfig } from '../src/infrastructure/config/config';
 import { FIGURE as BCRYPT, measureBcrypt } from './bcryptBenchmark';
-import { FigureSet, type Comparison, type Unmeasured } from './figures';
+import { FigureSet, type BenchmarkStep } from './figures';
 import { CONNECTIONS, FIGURE as HTTP, measureEmbeddedStack, measureExpressBaselines, RUN_DURATION_MS } from './httpBenchmarks';
-import { appendReport, BENCHMARKS_FILE, describeCommit } from './report';
+import { appendReport, BENCHMARKS_FILE, describeCommit, renderSection } from './report';
 import { FIGURE as STORE, measureStore, REBUILD_EVENTS } from './storeBenchmarks';
 
-const COMPARISONS: readonly Comparison[] = [
-  { scenario: HTTP.createOrder, baseline: HTTP.baselinePost, target: 0.6 },
-  { scenario: HTTP.readOrder, baseline: HTTP.baselineGet, target: 0.8 },
-  { scenario: STORE.rebuild, baseline: STORE.sqliteReadParse, target: 0.5 },
-  { scenario: HTTP.registerUser, baseline: BCRYPT.bcrypt, target: 0.9 },
-];
+// The app's child process gets no BCRYPT_COST, so it uses the configured default, read here the same way.
+const bcryptCost = loadConfig({}).bcryptCost;
 
-/** Measurements the harness does not take yet, listed in every report so that their absence is visible. */
-const UNMEASURED: readonly Unmeasured[] = [
+const STEPS: readonly BenchmarkStep[] = [
   {
-    name: 'Rebuild from logs longer than 100,000 events',
-    reason: 'not measured yet (TODO in bench/storeBenchmarks.ts); the figure above may not hold for longer logs',
+    key: 'http',
+    title: 'Express baselines, bcrypt baseline and the embedded stack',
+    run: async (figures) => {
+      await measureExpressBaselines(figures);
+      await measureBcrypt(figures, bcryptCost);
+      await measureEmbeddedStack(figures, true);
+    },
+    comparisons: [
+      { scenario: HTTP.createOrder, baseline: HTTP.baselinePost, target: 0.6 },
+      { scenario: HTTP.readOrder, baseline: HTTP.baselineGet, target: 0.8 },
+      { scenario: HTTP.registerUser, baseline: BCRYPT.bcrypt, target: 0.9 },
+    ],
+    notes: [
+      `HTTP loads: ${CONNECTIONS} keep-alive connections from this process to a server in a child process, closed loop, ${RUN_DURATION_MS / 1000} s per run after a 1 s warm-up; p50 and p99 are latencies of successful requests.`,
+      'The app runs as `node dist/src/main.js` with its defaults on the embedded store in a temporary DATA_DIR, projector and relay on, RabbitMQ in a vhost created and deleted by the run.',
+      `bcrypt cost ${bcryptCost} (the configured default), libuv thread pool of the default size in both processes.`,
+    ],
+  },
+  {
+    key: 'store',
+    title: 'event store and in-memory rebuild',
+    run: measureStore,
+    comparisons: [{ scenario: STORE.rebuild, baseline: STORE.sqliteReadParse, target: 0.5 }],
+    notes: [`The rebuild reads ${REBUILD_EVENTS.toLocaleString('en-US')} events.`],
   },
 ];
 
+function selectSteps(argv: readonly string[]): readonly BenchmarkStep[] {
+  const only = argv.find((argument) => argument.startsWith('--only='))?.slice('--only='.length);
+  if (only === undefined) return STEPS;
+  const keys = only.split(',');
+  const unknown = keys.filter((key) => !STEPS.some((step) => step.key === key));
+  if (unknown.length > 0) throw new Error(`unknown benchmark step ${unknown.join(', ')}; expected one of ${STEPS.map((step) => step.key).join(', ')}`);
+  return STEPS.filter((step) => keys.includes(step.key));
+}
+
 async function main(): Promise<void> {
+  const steps = selectSteps(process.argv.slice(2));
   const startedAt = new Date();
   const commit = describeCommit();
   const loadAverageAtStart = os.loadavg();
   const figures = new FigureSet();
   const failures: string[] = [];
-  // The app's child process gets no BCRYPT_COST, so it uses the configured default, read here the same way.
-  const bcryptCost = loadConfig({}).bcryptCost;
 
-  const steps: [string, () => Promise<void>][] = [
-    ['Express baselines', () => measureExpressBaselines(figures)],
-    ['bcrypt baseline', () => measureBcrypt(figures, bcryptCost)],
-    ['embedded stack', () => measureEmbeddedStack(figures, true)],
-    ['event store and rebuild', () => measureStore(figures)],
-  ];
-  for (const [name, step] of steps) {
-    console.log(`== ${name}`);
+  for (const step of steps) {
+    console.log(`== ${step.key}: ${step.title}`);
     try {
-      await step();
+      await step.run(figures);
     } catch (error) {
       // One broken step must not hide the figures of the others; the report lists the failure.
       const message = error instanceof Error ? error.message : String(error);
-      console.error(`${name} failed: ${message}`);
-      failures.push(`${name} failed: ${message.split('\n')[0] ?? ''}`);
+      console.error(`${step.key} failed: ${message}`);
+      failures.push(`${step.key} failed: ${message.split('\n')[0] ?? ''}`);
     }
   }
 
-  const notes = [
-    `HTTP loads: ${CONNECTIONS} keep-alive connections from this process to a server in a child process, closed loop, ${RUN_DURATION_MS / 1000} s per run after a 1 s warm-up; p50 and p99 are latencies of successful requests.`,
-    'The app runs as `node dist/src/main.js` with its defaults (LOG_LEVEL info, so every request is logged) on the embedded store in a temporary DATA_DIR, projector and relay on, RabbitMQ in a vhost created and deleted by the run.',
-    `bcrypt cost ${bcryptCost} (the configured default), libuv thread pool of the default size in both processes.`,
-    `The rebuild reads ${REBUILD_EVENTS.toLocaleString('en-US')} events, a short log chosen to keep the run within minutes; longer logs are not measured yet.`,
-    ...failures.map((failure) => `FAILED: ${failure}`),
-  ];
-  appendReport({ figures, comparisons: COMPARISONS, unmeasured: UNMEASURED, notes, startedAt, durationMs: Date.now() - startedAt.getTime(), commit, loadAverageAtStart });
-  console.log(`appended the results to ${BENCHMARKS_FILE}`);
+  const report = {
+    figures,
+    comparisons: steps.flatMap((step) => step.comparisons),
+    unmeasured: steps.flatMap((step) => step.unmeasured ?? []),
+    notes: [...steps.flatMap((step) => step.notes), ...failures.map((failure) => `FAILED: ${failure}`)],
+    startedAt,
+    durationMs: Date.now() - startedAt.getTime(),
+    commit,
+    loadAverageAtStart,
+  };
+  if (steps.length === STEPS.length) {
+    appendReport(report);
+    console.log(`appended the results to ${BENCHMARKS_FILE}`);
+  } else {
+    console.log(renderSection(report));
+    console.log(`partial run (--only): ${BENCHMARKS_FILE} left unchanged`);
+  }
   if (failures.length > 0) process.exitCode = 1;
 }
 
