@@ -19,6 +19,11 @@ export class BrokerSession {
   private closing: Promise<void> | undefined;
   private lastError: Error | undefined;
   private readonly lossListeners = new Set<(reason: Error) => void>();
+  private markConnectionClosed: () => void = () => undefined;
+  /** Resolves when amqplib reports the connection closed, for any reason. */
+  private readonly connectionClosedEvent = new Promise<void>((resolve) => {
+    this.markConnectionClosed = resolve;
+  });
 
   constructor(
     private readonly connection: ChannelModel,
@@ -31,6 +36,7 @@ export class BrokerSession {
     });
     connection.on('close', (error?: Error) => {
       this.connectionClosed = true;
+      this.markConnectionClosed();
       this.markLost('connection', error ?? this.lastError ?? new Error('RabbitMQ connection closed'));
     });
     connection.on('blocked', (reason: string) => {
@@ -92,7 +98,10 @@ export class BrokerSession {
     try {
       // A stalled broker never sends close-ok, so the wait is bounded. amqplib's heartbeat check
       // closes such a connection later: after two missed heartbeats, 60 s each by RabbitMQ's default.
-      await withTimeout(this.connection.close(), this.closeTimeoutMs, `closing the RabbitMQ connection timed out after ${this.closeTimeoutMs} ms`);
+      // A socket reset while close-ok is awaited leaves amqplib's close() pending, but the
+      // connection still emits 'close', which ends the wait as well.
+      const closed = Promise.race([this.connection.close(), this.connectionClosedEvent]);
+      await withTimeout(closed, this.closeTimeoutMs, `closing the RabbitMQ connection timed out after ${this.closeTimeoutMs} ms`);
     } catch (error) {
       this.log.debug({ err: error, reason }, 'RabbitMQ connection did not close cleanly');
     }
