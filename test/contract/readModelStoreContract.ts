@@ -61,6 +61,48 @@ export function describeReadModelStoreContract(
       await expect(store.get('orders', 3)).resolves.toEqual(order);
     });
 
+    it('getMany returns stored records by id', async () => {
+      const deletedUser = { ...userRecord(2, 1), deleted: true };
+      await store.applyChanges(
+        [
+          { collection: 'users', record: userRecord(1, 0) },
+          { collection: 'users', record: deletedUser },
+          { collection: 'orders', record: orderRecord(1, 7, 0) },
+        ],
+        3n,
+      );
+
+      const users = await store.getMany('users', [1, 2, 404]);
+      expect([...users.keys()].sort()).toEqual([1, 2]);
+      expect(users.get(1)).toEqual(userRecord(1, 0));
+      expect(users.get(2)).toEqual(deletedUser);
+
+      const orders = await store.getMany('orders', [1]);
+      expect(orders.size).toBe(1);
+      expect(orders.get(1)).toEqual(orderRecord(1, 7, 0));
+    });
+
+    it('getMany handles no ids, missing ids and repeats', async () => {
+      await store.applyChanges([{ collection: 'products', record: productRecord(5, 0) }], 1n);
+
+      await expect(store.getMany('products', [])).resolves.toEqual(new Map());
+      await expect(store.getMany('products', [404, 405])).resolves.toEqual(new Map());
+      await expect(store.getMany('users', [5])).resolves.toEqual(new Map());
+      await expect(store.getMany('products', [5, 5])).resolves.toEqual(new Map([[5, productRecord(5, 0)]]));
+    });
+
+    it('getMany returns copies', async () => {
+      await store.applyChanges([{ collection: 'users', record: userRecord(1, 0) }], 1n);
+
+      const read = (await store.getMany('users', [1])).get(1);
+      if (read === undefined) {
+        throw new Error('user 1 not found');
+      }
+      (read.view as { username: string }).username = 'changed by a reader';
+
+      expect((await store.get('users', 1))?.view.username).toBe('user1');
+    });
+
     it('list returns a collection lowest id first', async () => {
       const deleted = { ...orderRecord(2, 1, 1), deleted: true };
       await store.applyChanges(
@@ -127,6 +169,50 @@ export function describeReadModelStoreContract(
       const stored = await store.get('users', 1);
       expect(stored?.revision).toBe(2);
       expect(stored?.view.username).toBe('two');
+    });
+
+    it('documentExists hint inserts a missing document', async () => {
+      await store.applyChanges([{ collection: 'orders', record: orderRecord(5, 1, 2), documentExists: true }], 1n);
+
+      await expect(store.get('orders', 5)).resolves.toEqual(orderRecord(5, 1, 2));
+      await expect(store.listOrdersByCustomer(1)).resolves.toEqual([orderView(5, 1)]);
+      await expect(store.getCheckpoint()).resolves.toBe(1n);
+    });
+
+    it('documentExists hint keeps the revision guard', async () => {
+      await store.applyChanges(
+        [userChange(1, 0, 'older'), userChange(2, 3, 'newer'), userChange(3, 2, 'equal')],
+        1n,
+      );
+
+      // Four hinted records, so that stores sending updates in small commands see a command
+      // that matches some documents and not others: 1 is applied, 2 and 3 are rejected, 4 is missing.
+      await store.applyChanges(
+        [
+          { ...userChange(1, 1, 'applied'), documentExists: true },
+          { ...userChange(2, 2, 'rejected'), documentExists: true },
+          { ...userChange(3, 2, 'rejected'), documentExists: true },
+          { ...userChange(4, 1, 'inserted'), documentExists: true },
+        ],
+        2n,
+      );
+
+      expect((await store.get('users', 1))?.view.username).toBe('applied');
+      expect((await store.get('users', 1))?.revision).toBe(1);
+      expect((await store.get('users', 2))?.view.username).toBe('newer');
+      expect((await store.get('users', 2))?.revision).toBe(3);
+      expect((await store.get('users', 3))?.view.username).toBe('equal');
+      expect((await store.get('users', 4))?.view.username).toBe('inserted');
+      expect((await store.get('users', 4))?.revision).toBe(1);
+    });
+
+    it('documentExists false still updates a stored document', async () => {
+      await store.applyChanges([userChange(1, 0, 'old')], 1n);
+
+      await store.applyChanges([{ ...userChange(1, 1, 'new'), documentExists: false }], 2n);
+
+      expect((await store.get('users', 1))?.view.username).toBe('new');
+      expect((await store.get('users', 1))?.revision).toBe(1);
     });
 
     it('replaying the same changes is harmless', async () => {

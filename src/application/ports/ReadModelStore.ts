@@ -51,11 +51,22 @@ export type ViewRecord<C extends CollectionName = CollectionName> = {
 };
 
 export type ViewChange = {
-  [C in CollectionName]: { readonly collection: C; readonly record: ViewRecord<C> };
+  [C in CollectionName]: {
+    readonly collection: C;
+    readonly record: ViewRecord<C>;
+    /**
+     * Hint that the projector folded this change into a document it read from the store. A
+     * store may then update without trying an insert first. The hint may be stale, so the
+     * store must still insert the document when it is missing.
+     */
+    readonly documentExists?: boolean;
+  };
 }[CollectionName];
 
 export interface ReadModelStore {
   get<C extends CollectionName>(collection: C, id: number): Promise<ViewRecord<C> | undefined>;
+  /** The stored documents among `ids`, keyed by id. An id without a document has no entry. */
+  getMany<C extends CollectionName>(collection: C, ids: readonly number[]): Promise<Map<number, ViewRecord<C>>>;
   /** Every document of a collection, lowest id first, deleted ones included; for verification, so it reads the whole collection. */
   list<C extends CollectionName>(collection: C): Promise<ViewRecord<C>[]>;
   /** Orders of one customer, oldest (lowest id) first, deleted or not. */

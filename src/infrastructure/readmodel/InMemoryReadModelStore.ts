@@ -32,6 +32,17 @@ export class InMemoryReadModelStore implements ReadModelStore {
     return Promise.resolve(stored === undefined ? undefined : copyRecord(stored));
   }
 
+  getMany<C extends CollectionName>(collection: C, ids: readonly number[]): Promise<Map<number, ViewRecord<C>>> {
+    const records = new Map<number, ViewRecord<C>>();
+    for (const id of ids) {
+      const stored = this.collection(collection).get(id);
+      if (stored !== undefined) {
+        records.set(id, copyRecord(stored));
+      }
+    }
+    return Promise.resolve(records);
+  }
+
   list<C extends CollectionName>(collection: C): Promise<ViewRecord<C>[]> {
     const records = [...this.collection(collection).values()].sort((left, right) => left.id - right.id);
     return Promise.resolve(records.map(copyRecord));

@@ -41,6 +41,9 @@ export type ViewDocument = {
   [field: string]: unknown;
 };
 
+/** A record to write and whether the projector read its document from the store. */
+type PendingWrite = { readonly record: ViewRecord; readonly documentExists: boolean };
+
 type CheckpointDocument = {
   _id: string;
   /** Zero-padded to 20 digits, so string order equals numeric order for every 64-bit position. */
@@ -128,6 +131,32 @@ export class MongoReadModelStore implements ReadModelStore {
     }
   }
 
+  /**
+   * Reads one id with `findOne` and more ids with one `find` by `$in`. FerretDB 1.24 filters
+   * `$in` in its own process after reading the whole collection, which costs several times
+   * more than the `_id` equality it passes to PostgreSQL.
+   */
+  async getMany<C extends CollectionName>(collection: C, ids: readonly number[]): Promise<Map<number, ViewRecord<C>>> {
+    const uniqueIds = [...new Set(ids)];
+    const [firstId] = uniqueIds;
+    if (firstId === undefined) {
+      return new Map();
+    }
+
+    try {
+      let documents: ViewDocument[];
+      if (uniqueIds.length === 1) {
+        const document = await this.collection(collection).findOne({ _id: firstId });
+        documents = document === null ? [] : [document];
+      } else {
+        documents = await this.collection(collection).find({ _id: { $in: uniqueIds } }).toArray();
+      }
+      return new Map(documents.map((document) => [document._id, toRecord(collection, document)]));
+    } catch (error) {
+      throw toReadModelError(error, `get many ${collection}`);
+    }
+  }
+
   async list<C extends CollectionName>(collection: C): Promise<ViewRecord<C>[]> {
     try {
       const documents = await this.collection(collection).find({}).sort({ _id: 1 }).toArray();
@@ -204,48 +233,59 @@ export class MongoReadModelStore implements ReadModelStore {
   }
 
   /**
-   * Writes each record whose stored revision is lower, or that has no document yet.
+   * Writes each record whose stored revision is lower, or that has no document yet, without
+   * reading the stored revisions first. A read by `_id: { $in }` made FerretDB 1.24 scan the
+   * whole collection once per batch, which cost more than the writes.
+   *
+   * Records that the projector read from the store (`documentExists`) go out as guarded updates.
+   * The others go out as one unordered insert, and those that hit a duplicate key follow as
+   * guarded updates. A rebuild therefore needs about one insert command per collection and batch.
    *
    * It avoids upserts on purpose. An upsert whose filter misses because the stored revision is
    * newer turns into an insert that fails with a duplicate key. FerretDB 1.24 stops an update
    * batch at its first error even when the batch is unordered, so every later update of that
    * batch would be skipped without a word. Inserts do honour `ordered: false` on both servers.
-   * So it reads the stored revisions, inserts the missing documents, and sends the rest as
-   * guarded updates, which cannot fail with a duplicate key.
    */
-  private async writeRecords(collection: CollectionName, records: readonly ViewRecord[]): Promise<void> {
-    if (records.length === 0) {
-      return;
-    }
+  private async writeRecords(collection: CollectionName, writes: readonly PendingWrite[]): Promise<void> {
+    const toInsert = writes.filter((write) => !write.documentExists).map((write) => write.record);
+    const toUpdate = writes.filter((write) => write.documentExists).map((write) => write.record);
 
-    const storedRevisions = await this.readRevisions(collection, records);
-    const missing = records.filter((record) => !storedRevisions.has(record.id));
-    const stale = records.filter((record) => (storedRevisions.get(record.id) ?? Infinity) < record.revision);
+    const duplicates = await this.insertExpectingDuplicates(collection, toInsert);
+    await this.updateGuarded(collection, withoutRevisionZero(duplicates));
+    await this.updateExpectingDocuments(collection, toUpdate);
+  }
 
-    // A concurrent writer may have inserted a missing document first, with an older revision.
-    const insertedByOthers = await this.insertExpectingDuplicates(collection, missing);
-    const updates = [...stale, ...insertedByOthers];
-    if (updates.length === 0) {
-      return;
-    }
-
-    // The filter enforces the revision guard, because the revisions read above may be stale.
-    // NOTE: FerretDB 1.24 evaluates the filter and writes the document in two steps, so two
-    // concurrent writers to one document can both pass the guard and the older one can win.
-    // MongoDB applies each single-document update atomically. See docs/mongodb.md.
-    const operations = updates.map((record) => guardedUpdate(collection, record));
-    for (let start = 0; start < operations.length; start += this.updateBatchSize) {
-      await this.collection(collection).bulkWrite(operations.slice(start, start + this.updateBatchSize), {
-        ordered: false,
-      });
+  /**
+   * Updates records that are expected to exist. When a command matches fewer documents than it
+   * has updates, either the guard rejected some or the hint was stale and a document is missing.
+   * Its records are then inserted, and those that exist get their guarded update once more.
+   */
+  private async updateExpectingDocuments(collection: CollectionName, records: readonly ViewRecord[]): Promise<void> {
+    for (let start = 0; start < records.length; start += this.updateBatchSize) {
+      const chunk = records.slice(start, start + this.updateBatchSize);
+      const matched = await this.updateGuarded(collection, chunk);
+      if (matched < chunk.length) {
+        const duplicates = await this.insertExpectingDuplicates(collection, chunk);
+        await this.updateGuarded(collection, withoutRevisionZero(duplicates));
+      }
     }
   }
 
-  private async readRevisions(collection: CollectionName, records: readonly ViewRecord[]): Promise<Map<number, number>> {
-    const documents = await this.collection(collection)
-      .find({ _id: { $in: records.map((record) => record.id) } }, { projection: { revision: 1 } })
-      .toArray();
-    return new Map(documents.map((document) => [document._id, document.revision]));
+  /** Sends `updateOne` with the revision guard for each record and returns how many documents matched. */
+  private async updateGuarded(collection: CollectionName, records: readonly ViewRecord[]): Promise<number> {
+    // The filter enforces the revision guard.
+    // NOTE: FerretDB 1.24 evaluates the filter and writes the document in two steps, so two
+    // concurrent writers to one document can both pass the guard and the older one can win.
+    // MongoDB applies each single-document update atomically. See docs/mongodb.md.
+    const operations = records.map((record) => guardedUpdate(collection, record));
+    let matched = 0;
+    for (let start = 0; start < operations.length; start += this.updateBatchSize) {
+      const result = await this.collection(collection).bulkWrite(operations.slice(start, start + this.updateBatchSize), {
+        ordered: false,
+      });
+      matched += result.matchedCount;
+    }
+    return matched;
   }
 
   /** Inserts the records unordered and returns those whose insert hit a duplicate key. */
@@ -268,7 +308,7 @@ export class MongoReadModelStore implements ReadModelStore {
       if (writeErrors === undefined || writeErrors.others.length > 0) {
         throw error;
       }
-      this.logger.debug({ collection, count: writeErrors.duplicateKeys.length }, 'documents inserted concurrently, updating');
+      this.logger.debug({ collection, count: writeErrors.duplicateKeys.length }, 'documents exist, sending guarded updates');
       return writeErrors.duplicateKeys.map((writeError) => records[writeError.index] as ViewRecord);
     }
   }
@@ -312,6 +352,11 @@ async function ensureIndexes(db: Db): Promise<void> {
   await orders.createIndex({ customer_id: 1, _id: 1 }, { name: ORDERS_BY_CUSTOMER_INDEX });
 }
 
+/** Drops the records at revision 0, which never need an update: a stored document has revision 0 or newer. */
+function withoutRevisionZero(records: readonly ViewRecord[]): ViewRecord[] {
+  return records.filter((record) => record.revision > 0);
+}
+
 function guardedUpdate(collection: CollectionName, record: ViewRecord): AnyBulkWriteOperation<ViewDocument> {
   return {
     updateOne: {
@@ -350,16 +395,16 @@ function toRecord<C extends CollectionName>(collection: C, document: ViewDocumen
  * Keeps only the highest revision of each resource, grouped by collection. An unordered bulk
  * write may run its operations in any order, and the guard would discard the older ones anyway.
  */
-function groupNewestChanges(changes: readonly ViewChange[]): Record<CollectionName, ViewRecord[]> {
-  const newest: Record<CollectionName, Map<number, ViewRecord>> = {
+function groupNewestChanges(changes: readonly ViewChange[]): Record<CollectionName, PendingWrite[]> {
+  const newest: Record<CollectionName, Map<number, PendingWrite>> = {
     users: new Map(),
     products: new Map(),
     orders: new Map(),
   };
-  for (const { collection, record } of changes) {
+  for (const { collection, record, documentExists } of changes) {
     const current = newest[collection].get(record.id);
-    if (current === undefined || record.revision > current.revision) {
-      newest[collection].set(record.id, record);
+    if (current === undefined || record.revision > current.record.revision) {
+      newest[collection].set(record.id, { record, documentExists: documentExists === true });
     }
   }
   return {

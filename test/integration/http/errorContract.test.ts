@@ -521,6 +521,7 @@ describe('HTTP error contract, read model outage', () => {
     const unavailable = (): Promise<never> => Promise.reject(new ReadModelUnavailableError('read model store is unreachable'));
     const failingStore: ReadModelStore = {
       get: unavailable,
+      getMany: unavailable,
       list: unavailable,
       listOrdersByCustomer: unavailable,
       applyChanges: unavailable,
