@@ -53,6 +53,27 @@ function decodeMoney(type: string, key: string, value: unknown): Money {
   return parsed.money;
 }
 
-const toSnakeCase = (name: string): string => name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+// Event field names are a small fixed set, so each conversion is computed once: the regular
+// expressions took about 15 % of a rebuild's CPU time in a --cpu-prof profile.
+// The caches stop growing at MAX_CACHED_NAMES, so stored data with unexpected keys cannot grow them without bound.
+const MAX_CACHED_NAMES = 1000;
+const snakeCaseNames = new Map<string, string>();
+const camelCaseNames = new Map<string, string>();
 
-const toCamelCase = (name: string): string => name.replace(/_([a-z])/g, (_match, letter: string) => letter.toUpperCase());
+function toSnakeCase(name: string): string {
+  let converted = snakeCaseNames.get(name);
+  if (converted === undefined) {
+    converted = name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+    if (snakeCaseNames.size < MAX_CACHED_NAMES) snakeCaseNames.set(name, converted);
+  }
+  return converted;
+}
+
+function toCamelCase(name: string): string {
+  let converted = camelCaseNames.get(name);
+  if (converted === undefined) {
+    converted = name.replace(/_([a-z])/g, (_match, letter: string) => letter.toUpperCase());
+    if (camelCaseNames.size < MAX_CACHED_NAMES) camelCaseNames.set(name, converted);
+  }
+  return converted;
+}
