@@ -4,10 +4,13 @@ import { createInterface } from 'node:readline';
 
 export type ChildServer = {
   readonly port: number;
+  /** Process id of the child, e.g. to read its memory use from /proc. */
+  readonly pid: number;
   /** Sends SIGTERM and waits for the process to exit, killing it after 10 s. */
   stop(): Promise<void>;
 };
 
+/** Default time a child has to log its start line. An app with a long log to replay needs more (see `startTimeoutMs`). */
 const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 10_000;
 
@@ -17,12 +20,12 @@ export function startBaselineServer(): Promise<ChildServer> {
 }
 
 /** Starts the compiled app, `dist/src/main.js`, with the environment given on top of PATH only. */
-export function startShopstream(env: Record<string, string>): Promise<ChildServer> {
-  return startChild(path.join(__dirname, '..', 'src', 'main.js'), env, 'shopstream started');
+export function startShopstream(env: Record<string, string>, startTimeoutMs = START_TIMEOUT_MS): Promise<ChildServer> {
+  return startChild(path.join(__dirname, '..', 'src', 'main.js'), env, 'shopstream started', startTimeoutMs);
 }
 
 /** Spawns a Node script and resolves once it logs a JSON line whose `msg` is `startedMessage`, with its `port`. */
-function startChild(script: string, env: Record<string, string>, startedMessage: string): Promise<ChildServer> {
+function startChild(script: string, env: Record<string, string>, startedMessage: string, startTimeoutMs = START_TIMEOUT_MS): Promise<ChildServer> {
   const child = spawn(process.execPath, [script], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
@@ -33,8 +36,8 @@ function startChild(script: string, env: Record<string, string>, startedMessage:
   return new Promise<ChildServer>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${script} did not log "${startedMessage}" within ${START_TIMEOUT_MS} ms; stderr: ${stderr}`));
-    }, START_TIMEOUT_MS);
+      reject(new Error(`${script} did not log "${startedMessage}" within ${startTimeoutMs} ms; stderr: ${stderr}`));
+    }, startTimeoutMs);
     void exited.then(() => {
       clearTimeout(timer);
       reject(new Error(`${script} exited before it started (exit code ${String(child.exitCode)}); stderr: ${stderr}`));
@@ -49,7 +52,8 @@ function startChild(script: string, env: Record<string, string>, startedMessage:
       if (!started && entry?.msg === startedMessage) {
         started = true;
         clearTimeout(timer);
-        resolve({ port: Number(entry.port), stop: () => stopChild(child, exited) });
+        // A child that logged a line was spawned, so it has a pid.
+        resolve({ port: Number(entry.port), pid: child.pid ?? -1, stop: () => stopChild(child, exited) });
       } else if (entry !== undefined && typeof entry.level === 'number' && entry.level >= 50) {
         process.stderr.write(`child ${path.basename(script)}: ${line}\n`);
       }

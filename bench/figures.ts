@@ -13,6 +13,12 @@ export type Comparison = {
   readonly target: number;
 };
 
+/** A figure whose median must stay at or below a fixed value, such as a p99 latency in ms. */
+export type Limit = {
+  readonly figure: string;
+  readonly max: number;
+};
+
 /** A scenario this harness does not measure yet, listed in the report so its absence is visible. */
 export type Unmeasured = {
   readonly name: string;
@@ -55,6 +61,7 @@ export type BenchmarkStep = {
   readonly title: string;
   readonly run: (figures: FigureSet) => Promise<void>;
   readonly comparisons: readonly Comparison[];
+  readonly limits?: readonly Limit[];
   /** Lines for the report's notes: the setup behind the figures. */
   readonly notes: readonly string[];
   readonly unmeasured?: readonly Unmeasured[];

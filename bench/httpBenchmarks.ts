@@ -9,9 +9,9 @@ import { createBenchVhost } from './rabbitMqVhost';
 export const RUNS = 3;
 export const CONNECTIONS = 50;
 export const RUN_DURATION_MS = 5_000;
-const WARM_UP_MS = 1_000;
+export const WARM_UP_MS = 1_000;
 /** Upper bound of requests in one timed run, far above what one machine serves in RUN_DURATION_MS. */
-const MAX_REQUESTS_PER_RUN = 2_000_000;
+export const MAX_REQUESTS_PER_RUN = 2_000_000;
 export const ORDERS_FOR_READS = 10_000;
 const CUSTOMERS = 20;
 /** Registrations per burst, sent over CONNECTIONS sockets, so that up to CONNECTIONS are in flight at once. */
@@ -89,9 +89,9 @@ export async function measureEmbeddedStack(figures: FigureSet, measureRegistrati
   }
 }
 
-type LoadTemplate = Omit<LoadOptions, 'durationMs' | 'maxRequests'>;
+export type LoadTemplate = Omit<LoadOptions, 'durationMs' | 'maxRequests'>;
 
-function postOrderLoad(port: number, customerId: () => number, onSuccess?: (body: unknown) => void): LoadTemplate {
+export function postOrderLoad(port: number, customerId: () => number, onSuccess?: (body: unknown) => void): LoadTemplate {
   return {
     port,
     method: 'POST',
@@ -108,7 +108,7 @@ function getOrderLoad(port: number, orderId: () => number): LoadTemplate {
 }
 
 /** Runs one untimed warm-up, then RUNS timed runs, recording throughput and latency of each. */
-async function timedRuns(figures: FigureSet, load: LoadTemplate, rateName: string, p50Name: string, p99Name: string): Promise<void> {
+export async function timedRuns(figures: FigureSet, load: LoadTemplate, rateName: string, p50Name: string, p99Name: string): Promise<void> {
   await runChecked(rateName, { ...load, durationMs: WARM_UP_MS, maxRequests: MAX_REQUESTS_PER_RUN });
   for (let run = 1; run <= RUNS; run += 1) {
     const result = await runChecked(rateName, { ...load, durationMs: RUN_DURATION_MS, maxRequests: MAX_REQUESTS_PER_RUN });
@@ -120,7 +120,7 @@ async function timedRuns(figures: FigureSet, load: LoadTemplate, rateName: strin
 }
 
 /** Runs a load and throws if any request failed, so a broken run never passes as a slow one. */
-async function runChecked(name: string, options: LoadOptions): Promise<LoadResult> {
+export async function runChecked(name: string, options: LoadOptions): Promise<LoadResult> {
   const result = await runLoad(options);
   if (result.failures > 0 || result.successes === 0) {
     throw new Error(`${name}: ${result.failures} of ${result.failures + result.successes} requests failed; first: ${result.firstFailure ?? 'none sent'}`);
@@ -129,7 +129,7 @@ async function runChecked(name: string, options: LoadOptions): Promise<LoadResul
 }
 
 /** Registers `count` users over up to CONNECTIONS sockets and returns their ids. */
-async function registerUsers(port: number, count: number, prefix: string): Promise<number[]> {
+export async function registerUsers(port: number, count: number, prefix: string): Promise<number[]> {
   const ids: number[] = [];
   let next = 0;
   await runChecked(`registering ${count} users`, {

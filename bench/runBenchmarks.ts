@@ -5,7 +5,10 @@ import { loadConfig } from '../src/infrastructure/config/config';
 import { FIGURE as BCRYPT, measureBcrypt } from './bcryptBenchmark';
 import { FigureSet, type BenchmarkStep } from './figures';
 import { CONNECTIONS, FIGURE as HTTP, measureEmbeddedStack, measureExpressBaselines, RUN_DURATION_MS } from './httpBenchmarks';
+import { mongoStep } from './mongoBenchmarks';
+import { relayStep } from './relayBenchmarks';
 import { appendReport, BENCHMARKS_FILE, describeCommit, renderSection } from './report';
+import { longRebuildStep, startupStep } from './startupBenchmarks';
 import { FIGURE as STORE, measureStore, REBUILD_EVENTS } from './storeBenchmarks';
 
 // The app's child process gets no BCRYPT_COST, so it uses the configured default, read here the same way.
@@ -38,6 +41,10 @@ const STEPS: readonly BenchmarkStep[] = [
     comparisons: [{ scenario: STORE.rebuild, baseline: STORE.sqliteReadParse, target: 0.5 }],
     notes: [`The rebuild reads ${REBUILD_EVENTS.toLocaleString('en-US')} events.`],
   },
+  relayStep,
+  mongoStep,
+  longRebuildStep,
+  startupStep,
 ];
 
 function selectSteps(argv: readonly string[]): readonly BenchmarkStep[] {
@@ -72,6 +79,7 @@ async function main(): Promise<void> {
   const report = {
     figures,
     comparisons: steps.flatMap((step) => step.comparisons),
+    limits: steps.flatMap((step) => step.limits ?? []),
     unmeasured: steps.flatMap((step) => step.unmeasured ?? []),
     notes: [...steps.flatMap((step) => step.notes), ...failures.map((failure) => `FAILED: ${failure}`)],
     startedAt,

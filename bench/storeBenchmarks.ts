@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { encodeEvent, type DomainEvent } from '../src/application/events/eventCodec';
 import type { NewEvent } from '../src/application/ports/EventStore';
 import type { Logger } from '../src/application/ports/Logger';
+import type { ReadModelStore } from '../src/application/ports/ReadModelStore';
 import { ProjectionProgress } from '../src/application/projection/ProjectionProgress';
 import { Projector } from '../src/application/projection/Projector';
 import { SqliteEventStore } from '../src/infrastructure/eventstore/SqliteEventStore';
@@ -22,7 +23,7 @@ const EVENTS_PER_TRANSACTION = 100;
 const MAX_APPEND_RUN_MS = 60_000;
 /** Appends handed to the store before waiting, so the store's group commit batches them as concurrent requests would. */
 const FILL_CONCURRENCY = 500;
-const ORDERS_PER_CUSTOMER = 10;
+export const ORDERS_PER_CUSTOMER = 10;
 
 export const FIGURE = {
   sqliteAppend: `SQLite appends (WAL, synchronous=FULL, ${EVENTS_PER_TRANSACTION} per transaction), events/s`,
@@ -30,7 +31,7 @@ export const FIGURE = {
   rebuild: `Rebuild of in-memory read models (Projector.catchUp) from ${REBUILD_EVENTS.toLocaleString('en-US')} events, events/s`,
 } as const;
 
-const silentLogger: Logger = {
+export const silentLogger: Logger = {
   debug: () => undefined,
   info: () => undefined,
   warn: () => undefined,
@@ -105,7 +106,7 @@ function measureAppends(file: string): number {
 }
 
 /** Reads every row in log order and parses its data and metadata: the least work a rebuild must do. */
-function measureReadAndParse(file: string, expected: number): number {
+export function measureReadAndParse(file: string, expected: number): number {
   const db = new Database(file, { readonly: true });
   try {
     const select = db.prepare('SELECT position, stream_id, revision, event_id, type, data, metadata, recorded_at FROM events ORDER BY position');
@@ -127,16 +128,24 @@ function measureReadAndParse(file: string, expected: number): number {
   }
 }
 
-async function measureRebuild(file: string, expected: number): Promise<number> {
+/**
+ * Replays the log in `file` into `readModels` with Projector.catchUp and returns events/s. An
+ * aborted `signal` ends the replay after the page being applied, which fails the count check.
+ */
+export async function measureRebuild(
+  file: string,
+  expected: number,
+  readModels: ReadModelStore = new InMemoryReadModelStore(),
+  signal?: AbortSignal,
+): Promise<number> {
   const store = SqliteEventStore.open(file, silentLogger);
   try {
-    const readModels = new InMemoryReadModelStore();
     const projector = new Projector(store, readModels, new ProjectionProgress(), silentLogger, {
       maxBatchSize: 500,
       retry: { initialDelayMs: 200, maxDelayMs: 5000 },
     });
     const started = performance.now();
-    const eventsRead = await projector.catchUp();
+    const eventsRead = await projector.catchUp({ signal });
     const elapsedMs = performance.now() - started;
     if (eventsRead !== expected) throw new Error(`rebuild read ${eventsRead} events, expected ${expected}`);
     return (eventsRead * 1000) / elapsedMs;
@@ -146,7 +155,7 @@ async function measureRebuild(file: string, expected: number): Promise<number> {
 }
 
 /** Appends about `target` events through SqliteEventStore and returns how many it stored. */
-async function fillLog(file: string, target: number): Promise<number> {
+export async function fillLog(file: string, target: number): Promise<number> {
   const store = SqliteEventStore.open(file, silentLogger);
   try {
     const appends = logAppends(target);
