@@ -101,7 +101,7 @@ export function buildContainer(config: Config, logger: Logger, adapters: Adapter
   container
     .bind<MessagePublisher>(ID.MessagePublisher)
     .toConstantValue(metrics === undefined ? adapters.publisher : new MeteredMessagePublisher(adapters.publisher, metrics));
-  container.bind<PasswordHasher>(ID.PasswordHasher).toConstantValue(new BcryptPasswordHasher(config.bcryptCost));
+  container.bind<PasswordHasher>(ID.PasswordHasher).toConstantValue(new BcryptPasswordHasher({ cost: config.bcryptCost, logger }));
 
   container
     .bind(ID.AggregateRepository)
