@@ -51,7 +51,7 @@ export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
     BCRYPT_COST: '4',
     RETRY_INITIAL_DELAY_MS: '50',
     RETRY_MAX_DELAY_MS: '500',
-    SHUTDOWN_GRACE_MS: '2000',
+    SHUTDOWN_GRACE_MS: '10000',
     ...options.env,
   });
   const logLines: string[] = [];
