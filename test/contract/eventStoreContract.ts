@@ -324,6 +324,24 @@ export function describeEventStoreContract(name: string, makeStore: EventStoreFa
         expect(events).toHaveLength(2);
       });
 
+      it('filters readAll by stream prefix', async () => {
+        const before = await store.headPosition();
+        const wanted = uniqueStream('prefix-wanted');
+        const other = uniqueStream('prefix-other');
+        const alsoWanted = uniqueStream('prefix-also');
+        const expected = [newEvent(), newEvent(), newEvent()];
+        await store.appendToStream(wanted, [expected[0]!], 'no_stream');
+        await store.appendToStream(other, [newEvent(), newEvent()], 'no_stream');
+        await store.appendToStream(alsoWanted, [expected[1]!], 'no_stream');
+        await store.appendToStream(wanted, [expected[2]!], 0n);
+
+        const events = await store.readAll({ after: before, maxCount: 1000, streamPrefixes: [wanted, alsoWanted] });
+        const firstTwo = await store.readAll({ after: before, maxCount: 2, streamPrefixes: [wanted, alsoWanted] });
+
+        expect(events.map((event) => event.id)).toEqual(expected.map((event) => event.id));
+        expect(firstTwo.map((event) => event.id)).toEqual(expected.slice(0, 2).map((event) => event.id));
+      });
+
       it('reads from the start of the log without after', async () => {
         const stream = uniqueStream('all-start');
         const appended = await store.appendToStream(stream, [newEvent()], 'no_stream');

@@ -46,7 +46,10 @@ export type ReadStreamOptions = {
 export type ReadAllOptions = {
   /** Read events strictly after this position; omitted means from the start of the log. */
   readonly after?: bigint;
+  /** Events returned at most; with `streamPrefixes`, only events of those streams count. */
   readonly maxCount: number;
+  /** Only streams whose names start with one of these prefixes; omitted means every stream. */
+  readonly streamPrefixes?: readonly string[];
 };
 
 export type SubscribeToAllOptions = {

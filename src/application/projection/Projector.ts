@@ -57,8 +57,9 @@ export class Projector {
   }
 
   /**
-   * Applies every event up to the head of the log as it was when called; returns how many were
-   * read. An aborted `signal` ends the catch-up after the page being applied.
+   * Applies every event of the projected streams up to the head of the log as it was when
+   * called; returns how many it read. An aborted `signal` ends the catch-up after the page
+   * being applied.
    */
   async catchUp(options: CatchUpOptions = {}): Promise<number> {
     const { onProgress, signal } = options;
@@ -67,12 +68,11 @@ export class Projector {
     let eventsRead = 0;
 
     for (;;) {
-      const page = await this.eventStore.readAll({ after, maxCount: CATCH_UP_PAGE_SIZE });
+      const page = await this.eventStore.readAll({ after, maxCount: CATCH_UP_PAGE_SIZE, streamPrefixes: PROJECTED_STREAM_PREFIXES });
       const last = page.at(-1);
       if (last === undefined) break;
 
-      const projected = page.filter((event) => PROJECTED_STREAM_PREFIXES.some((prefix) => event.streamId.startsWith(prefix)));
-      await this.applyBatch(projected, last.position);
+      await this.applyBatch(page, last.position);
       eventsRead += page.length;
       after = last.position;
       onProgress?.(eventsRead, last.position);

@@ -124,7 +124,7 @@ export class EsdbEventStore implements EventStore {
     }
   }
 
-  async readAll({ after, maxCount }: ReadAllOptions): Promise<RecordedEvent[]> {
+  async readAll({ after, maxCount, streamPrefixes }: ReadAllOptions): Promise<RecordedEvent[]> {
     this.assertOpen();
     validateMaxCount(maxCount);
     validateAfter(after);
@@ -141,7 +141,8 @@ export class EsdbEventStore implements EventStore {
           continue;
         }
         cursor = position;
-        if (!isSystemEvent(resolved) && events.length < maxCount) {
+        const wanted = streamPrefixes === undefined || streamPrefixes.some((prefix) => resolved.event?.streamId.startsWith(prefix) === true);
+        if (wanted && !isSystemEvent(resolved) && events.length < maxCount) {
           events.push(fromResolvedEvent(resolved));
         }
       }

@@ -24,7 +24,7 @@ import { SqliteAllSubscription } from './SqliteAllSubscription';
 import { closedError, errorMessage, isDuplicateEventId, isFileSystemError, isUnavailableError, toStoreError } from './sqliteErrors';
 import { serializeEvent, toRecordedEvent } from './sqliteRows';
 import type { EventRow, SerializedEvent } from './sqliteRows';
-import { configureDurability, createSchema, prepareFilteredPageRead, prepareStatements } from './sqliteSchema';
+import { configureDurability, createSchema, prepareFilteredPageRead, prepareFilteredRead, prepareStatements } from './sqliteSchema';
 import type { Statements } from './sqliteSchema';
 
 export type SqliteEventStoreOptions = {
@@ -48,6 +48,7 @@ export class SqliteEventStore implements EventStore {
   private readonly statements: Statements;
   private readonly writeBatch: Database.Transaction<(requests: readonly AppendRequest[]) => AppendOutcome[]>;
   private readonly subscriptions = new Set<SqliteAllSubscription>();
+  private readonly filteredReads = new Map<string, (after: bigint, limit: number) => EventRow[]>();
   private pendingAppends: AppendRequest[] = [];
   private scheduledFlush: NodeJS.Immediate | undefined;
   private closed = false;
@@ -137,8 +138,20 @@ export class SqliteEventStore implements EventStore {
     return this.readEvents('read all', () => {
       const after = validateAfter(options.after);
       const limit = toSqlLimit(options.maxCount);
-      return this.statements.readAll.all({ after, limit }) as EventRow[];
+      if (options.streamPrefixes === undefined) return this.statements.readAll.all({ after, limit }) as EventRow[];
+      return this.filteredRead(options.streamPrefixes)(after, limit);
     });
+  }
+
+  /** Returns the prepared read for these prefixes, prepared once per distinct list. */
+  private filteredRead(prefixes: readonly string[]): (after: bigint, limit: number) => EventRow[] {
+    const key = JSON.stringify(prefixes);
+    let read = this.filteredReads.get(key);
+    if (read === undefined) {
+      read = prepareFilteredRead(this.db, prefixes);
+      this.filteredReads.set(key, read);
+    }
+    return read;
   }
 
   headPosition(): Promise<bigint | undefined> {

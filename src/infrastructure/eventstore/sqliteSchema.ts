@@ -82,16 +82,23 @@ export function prepareStatements(db: Database.Database) {
   };
 }
 
-/**
- * Prepares the page query of one subscription. The prefix test compares a substring instead of
- * using LIKE, because LIKE treats `%` and `_` in stream names as wildcards and ignores ASCII case.
- */
+/** Prepares the page query of one subscription, which reads `pageSize` events per page. */
 export function prepareFilteredPageRead(
   db: Database.Database,
   prefixes: readonly string[],
   pageSize: number,
 ): (after: bigint) => EventRow[] {
-  const parameters: Record<string, unknown> = { limit: pageSize };
+  const read = prepareFilteredRead(db, prefixes);
+  return (after) => read(after, pageSize);
+}
+
+/**
+ * Prepares a read of the log restricted to streams with the given name prefixes. The prefix
+ * test compares a substring instead of using LIKE, because LIKE treats `%` and `_` in stream
+ * names as wildcards and ignores ASCII case.
+ */
+export function prepareFilteredRead(db: Database.Database, prefixes: readonly string[]): (after: bigint, limit: number) => EventRow[] {
+  const parameters: Record<string, unknown> = {};
   const conditions = prefixes.map((prefix, index) => {
     parameters[`prefix${index}`] = prefix;
     return `substr(stream_id, 1, length(@prefix${index})) = @prefix${index}`;
@@ -104,5 +111,5 @@ export function prepareFilteredPageRead(
     )
     .safeIntegers(true);
 
-  return (after) => statement.all({ ...parameters, after }) as EventRow[];
+  return (after, limit) => statement.all({ ...parameters, after, limit }) as EventRow[];
 }
