@@ -67,7 +67,7 @@ export class ShopstreamMetrics {
   });
   private readonly messagesPublished = new Counter({
     name: 'shopstream_messages_published_total',
-    help: 'Messages the outbox relay handed to the broker, counting each republished attempt.',
+    help: 'Messages the outbox relay tried to publish, counting every attempt, including those that failed before reaching the broker.',
     registers: [this.registry],
   });
   private readonly messagesConfirmed = new Counter({

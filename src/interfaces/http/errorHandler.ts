@@ -4,6 +4,7 @@ import { ReadModelUnavailableError } from '../../application/ports/ReadModelStor
 import { ApplicationError } from '../../application/shared/applicationErrors';
 import { DomainError } from '../../domain/shared/errors';
 import { ERROR_STATUS, HttpError, RETRY_AFTER_SECONDS } from './httpErrors';
+import { BODY_LIMIT_BYTES } from './routeSupport';
 
 type ErrorBody = {
   status: 'error';
@@ -13,7 +14,7 @@ type ErrorBody = {
 /** body-parser's error types, mapped to this API's codes. */
 const BODY_PARSER_ERRORS: Readonly<Record<string, { status: number; code: string; message: string }>> = {
   'entity.parse.failed': { status: 400, code: 'invalid_json', message: 'request body is not valid JSON' },
-  'entity.too.large': { status: 413, code: 'payload_too_large', message: 'request body is larger than the limit' },
+  'entity.too.large': { status: 413, code: 'payload_too_large', message: `request body is larger than the limit of ${BODY_LIMIT_BYTES / 1024} KiB` },
   'charset.unsupported': { status: 415, code: 'unsupported_media_type', message: 'only UTF-8 JSON bodies are accepted' },
   'encoding.unsupported': { status: 415, code: 'unsupported_media_type', message: 'unsupported Content-Encoding' },
 };

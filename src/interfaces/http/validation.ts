@@ -7,7 +7,9 @@ import { HttpError } from './httpErrors';
 const PASSWORD_MIN_BYTES = 8;
 const PASSWORD_MAX_BYTES = 72;
 
-const money = Joi.number().custom((value: number, helpers) => {
+const MONEY_RULE = 'a JSON number from 0 to 999999999999.99 with at most two decimal places';
+
+const money = Joi.number().messages({ 'number.base': `{{#label}} must be ${MONEY_RULE}` }).custom((value: number, helpers) => {
   const parsed = parseMoney(value);
   return parsed.ok ? value : helpers.message({ custom: `{{#label}} ${parsed.reason}` });
 });
@@ -22,7 +24,10 @@ const password = Joi.string().custom((value: string, helpers) => {
   return value;
 });
 
-const positiveId = Joi.number().integer().min(1);
+const positiveId = Joi.number()
+  .integer()
+  .min(1)
+  .messages({ 'number.base': '{{#label}} must be a positive integer', 'number.integer': '{{#label}} must be a positive integer' });
 
 const userFields = {
   email: Joi.string().max(254).email({ tlds: { allow: false } }),
@@ -33,7 +38,11 @@ const userFields = {
 };
 
 const productFields = {
-  name: Joi.string().trim().min(1).max(200),
+  name: Joi.string()
+    .trim()
+    .min(1)
+    .max(200)
+    .messages({ 'string.empty': '{{#label}} must be 1 to 200 characters', 'string.min': '{{#label}} must be 1 to 200 characters', 'string.max': '{{#label}} must be 1 to 200 characters' }),
   description: Joi.string().allow('').max(5000),
   price: money,
   quantity: Joi.number().integer().min(0),
@@ -43,14 +52,19 @@ const productFields = {
 
 export const schemas = {
   createUser: requireAll(userFields),
-  updateUser: Joi.object(userFields).min(1),
+  updateUser: requireOneOf(userFields),
   createProduct: requireAll(productFields),
-  updateProduct: Joi.object(productFields).min(1),
+  updateProduct: requireOneOf(productFields),
   createOrder: requireAll({ customer_id: positiveId, total_amount: money }),
   changeOrderStatus: requireAll({ status: Joi.string().valid(...ORDER_STATUSES) }),
 } as const;
 
-const VALIDATION_OPTIONS: Joi.ValidationOptions = { convert: false, abortEarly: false, errors: { wrap: { label: false } } };
+const VALIDATION_OPTIONS: Joi.ValidationOptions = {
+  convert: false,
+  abortEarly: false,
+  errors: { wrap: { label: false } },
+  messages: { 'number.unsafe': '{{#label}} must be between -9007199254740991 and 9007199254740991 (2^53 - 1)' },
+};
 
 /** Field names per schema, cached because `describe()` walks the whole schema and showed up in request profiles. */
 const fieldsBySchema = new WeakMap<Joi.ObjectSchema, readonly string[]>();
@@ -96,6 +110,12 @@ export function parseIdParam(name: string, raw: string | string[] | undefined): 
     throw validationError([{ field: name, message: `${name} must be a positive integer (got ${JSON.stringify(raw)})` }]);
   }
   return id;
+}
+
+function requireOneOf(fields: Record<string, Joi.Schema>): Joi.ObjectSchema {
+  return Joi.object(fields)
+    .min(1)
+    .messages({ 'object.min': `body must contain at least one of: ${Object.keys(fields).join(', ')}` });
 }
 
 function requireAll(fields: Record<string, Joi.Schema>): Joi.ObjectSchema {

@@ -238,6 +238,7 @@ for (const backend of testBackends()) describeWithRabbitMq(`HTTP error contract 
       const response = await app.requestRaw('POST', '/users/', body.padEnd(size, ' '), { 'content-type': 'application/json' });
 
       expectError(response, 413, 'payload_too_large');
+      expect(response.body.error.message).toBe('request body is larger than the limit of 64 KiB');
     }
     await expectNothingWritten(before);
   });

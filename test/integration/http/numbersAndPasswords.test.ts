@@ -135,6 +135,29 @@ for (const backend of testBackends()) describeWithRabbitMq(`HTTP numbers and pas
     expect(await commandEventCount()).toBe(before);
   });
 
+  it('names the allowed values', async () => {
+    const productId = await createProduct();
+    const before = await commandEventCount();
+    const cases: Array<{ method: string; path: string; body: string; field: string; message: RegExp }> = [
+      { method: 'PUT', path: `/products/${productId}`, body: '{}', field: 'body', message: /at least one of: name, description, price, quantity, shop_id, category_id$/ },
+      { method: 'PUT', path: '/users/1', body: '{}', field: 'body', message: /at least one of: email, username, password$/ },
+      { method: 'PUT', path: `/products/${productId}`, body: `{"quantity":${UNSAFE_INTEGER}}`, field: 'quantity', message: /9007199254740991/ },
+      { method: 'POST', path: '/orders/', body: '{"customer_id":"1","total_amount":5}', field: 'customer_id', message: /must be a positive integer$/ },
+      { method: 'PUT', path: `/products/${productId}`, body: '{"name":""}', field: 'name', message: /must be 1 to 200 characters$/ },
+      { method: 'PUT', path: `/products/${productId}`, body: '{"price":"100"}', field: 'price', message: /at most two decimal places$/ },
+    ];
+
+    for (const { method, path: urlPath, body, field, message } of cases) {
+      const response = await sendRaw(method, urlPath, body);
+
+      expect(response.status).toBe(400);
+      const details = (response.body as ErrorBody).error.details ?? [];
+      expect(details.map((detail) => detail.field)).toEqual([field]);
+      expect(details[0]?.message).toMatch(message);
+    }
+    expect(await commandEventCount()).toBe(before);
+  });
+
   it('rejects fractional and non-positive counts', async () => {
     const productId = await createProduct();
     const customerId = await createUser();
