@@ -10,6 +10,9 @@ import { ShopstreamMetrics } from './infrastructure/metrics/ShopstreamMetrics';
 import { createApp, type HttpDependencies } from './interfaces/http/createApp';
 import { SERVICE_IDS as ID } from './serviceIds';
 
+/** A named step of the shutdown; a step with nothing to do for this process's roles returns undefined. */
+type ShutdownStep = readonly [name: string, run: () => Promise<void> | undefined];
+
 export type RunningShopstream = {
   /** The port the HTTP server listens on (useful when the configuration asked for port 0); 0 without the api role. */
   readonly port: number;
@@ -56,7 +59,7 @@ export async function startShopstream(config: Config, logger: Logger): Promise<R
   const stop = async (): Promise<void> => {
     logger.info({ port }, 'shopstream stopping');
     const graceMs = config.shutdownGraceMs;
-    const steps: ReadonlyArray<readonly [string, () => Promise<void> | undefined]> = [
+    const steps: readonly ShutdownStep[] = [
       // Half the grace period for in-flight requests leaves the other half for the relay's batch and the connections.
       ['closing the HTTP server', () => server && closeServer(server, Math.floor(graceMs / 2))],
       ['stopping the outbox relay', () => workers.relay?.runner.stop()],
@@ -122,7 +125,7 @@ function closeServer(server: Server, graceMs: number): Promise<void> {
  * started, naming the step still running, so SIGTERM ends the process within the grace period
  * even when a dependency does not respond.
  */
-async function runWithDeadline(steps: ReadonlyArray<readonly [string, () => Promise<void> | undefined]>, graceMs: number): Promise<void> {
+async function runWithDeadline(steps: readonly ShutdownStep[], graceMs: number): Promise<void> {
   let pending = steps[0]?.[0] ?? 'nothing';
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_resolve, reject) => {

@@ -326,17 +326,17 @@ export function describeEventStoreContract(name: string, makeStore: EventStoreFa
 
       it('filters readAll by stream prefix', async () => {
         const before = await store.headPosition();
-        const wanted = uniqueStream('prefix-wanted');
+        const matching = uniqueStream('prefix-matching');
         const other = uniqueStream('prefix-other');
-        const alsoWanted = uniqueStream('prefix-also');
+        const alsoMatching = uniqueStream('prefix-also');
         const expected = [newEvent(), newEvent(), newEvent()];
-        await store.appendToStream(wanted, [expected[0]!], 'no_stream');
+        await store.appendToStream(matching, [expected[0]!], 'no_stream');
         await store.appendToStream(other, [newEvent(), newEvent()], 'no_stream');
-        await store.appendToStream(alsoWanted, [expected[1]!], 'no_stream');
-        await store.appendToStream(wanted, [expected[2]!], 0n);
+        await store.appendToStream(alsoMatching, [expected[1]!], 'no_stream');
+        await store.appendToStream(matching, [expected[2]!], 0n);
 
-        const events = await store.readAll({ after: before, maxCount: 1000, streamPrefixes: [wanted, alsoWanted] });
-        const firstTwo = await store.readAll({ after: before, maxCount: 2, streamPrefixes: [wanted, alsoWanted] });
+        const events = await store.readAll({ after: before, maxCount: 1000, streamPrefixes: [matching, alsoMatching] });
+        const firstTwo = await store.readAll({ after: before, maxCount: 2, streamPrefixes: [matching, alsoMatching] });
 
         expect(events.map((event) => event.id)).toEqual(expected.map((event) => event.id));
         expect(firstTwo.map((event) => event.id)).toEqual(expected.slice(0, 2).map((event) => event.id));

@@ -42,6 +42,16 @@ describeOnLinux('BcryptPasswordHasher', () => {
     expect(threadNiceValues().filter((nice) => nice === 7).length - before).toBe(2);
   });
 
+  it('close rejects pending hashes', async () => {
+    hasher = new BcryptPasswordHasher({ cost: 12, logger: silentLogger, threads: 1 });
+    const settled = Promise.allSettled(['password-a', 'password-b', 'password-c'].map((password) => hasher.hash(password)));
+
+    await hasher.close();
+
+    const outcomes = await settled;
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected', 'rejected']);
+  });
+
   it('starts no thread before a hash', () => {
     const threadsBefore = readdirSync('/proc/self/task').length;
     hasher = new BcryptPasswordHasher({ cost: 4, logger: silentLogger });

@@ -141,8 +141,8 @@ export class EsdbEventStore implements EventStore {
           continue;
         }
         cursor = position;
-        const wanted = streamPrefixes === undefined || streamPrefixes.some((prefix) => resolved.event?.streamId.startsWith(prefix) === true);
-        if (wanted && !isSystemEvent(resolved) && events.length < maxCount) {
+        const matchesPrefix = streamPrefixes === undefined || streamPrefixes.some((prefix) => resolved.event?.streamId.startsWith(prefix) === true);
+        if (matchesPrefix && !isSystemEvent(resolved) && events.length < maxCount) {
           events.push(fromResolvedEvent(resolved));
         }
       }

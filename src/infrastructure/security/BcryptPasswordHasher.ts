@@ -75,9 +75,11 @@ export class BcryptPasswordHasher implements PasswordHasher {
     });
   }
 
-  /** Stops the hashing threads; hashes in flight reject. */
+  /** Stops the hashing threads; hashes in flight or waiting reject. */
   async close(): Promise<void> {
     const threads = this.threads.splice(0);
+    const closed = new Error('password hasher closed');
+    for (const task of [...threads.flatMap((thread) => thread.task ?? []), ...this.queue.splice(0)]) task.reject(closed);
     await Promise.all(threads.map((thread) => thread.worker.terminate()));
   }
 

@@ -24,6 +24,8 @@ const password = Joi.string().custom((value: string, helpers) => {
   return value;
 });
 
+const NAME_LENGTH_RULE = '{{#label}} must be 1 to 200 characters';
+
 const positiveId = Joi.number()
   .integer()
   .min(1)
@@ -42,7 +44,7 @@ const productFields = {
     .trim()
     .min(1)
     .max(200)
-    .messages({ 'string.empty': '{{#label}} must be 1 to 200 characters', 'string.min': '{{#label}} must be 1 to 200 characters', 'string.max': '{{#label}} must be 1 to 200 characters' }),
+    .messages({ 'string.empty': NAME_LENGTH_RULE, 'string.min': NAME_LENGTH_RULE, 'string.max': NAME_LENGTH_RULE }),
   description: Joi.string().allow('').max(5000),
   price: money,
   quantity: Joi.number().integer().min(0),
